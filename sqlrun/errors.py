@@ -1,0 +1,55 @@
+"""Exceptions raised by sqlrun: one base class, one subclass per meaning, each with its exit code."""
+
+from __future__ import annotations
+
+
+class SqlrunError(Exception):
+    """Base of every error sqlrun raises on purpose; ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class StatementError(SqlrunError):
+    """A statement in a script failed with an error that is not tolerated."""
+
+    exit_code = 1
+
+
+class ConfigError(SqlrunError):
+    """Bad usage or configuration: unknown URL scheme, missing directory, unreadable script..."""
+
+    exit_code = 2
+
+
+class ScriptError(ConfigError):
+    """A script cannot be read or split (bad encoding, unterminated quote, duplicate version)."""
+
+
+class SplitError(ScriptError):
+    """A script cannot be cut into statements; names the file, line and column where the problem opened."""
+
+    def __init__(self, message: str, *, filename: str | None = None, line: int = 0, column: int = 0) -> None:
+        self.filename = filename
+        self.line = line
+        self.column = column
+        self.reason = message
+        where = f"{filename or '<string>'}:{line}:{column}"
+        super().__init__(f"{where}: {message}")
+
+
+class ChangedError(SqlrunError):
+    """Applied scripts were edited or removed since they ran; ``repair`` or ``--reapply-changed`` decide."""
+
+    exit_code = 3
+
+
+class ConnectError(SqlrunError):
+    """The database cannot be reached or refuses the login."""
+
+    exit_code = 4
+
+
+class LockTimeoutError(SqlrunError):
+    """Another runner held the migration lock for longer than ``--lock-timeout``."""
+
+    exit_code = 5
