@@ -44,9 +44,13 @@ class ChangedError(SqlrunError):
 
 
 class ConnectError(SqlrunError):
-    """The database cannot be reached or refuses the login."""
+    """The database cannot be reached or refuses the login; ``retryable`` is False when waiting cannot help."""
 
     exit_code = 4
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class LockTimeoutError(SqlrunError):

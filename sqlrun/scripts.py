@@ -1,0 +1,169 @@
+"""Finding the numbered scripts, choosing dialect variants, and checksumming them."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from .errors import ConfigError, ScriptError
+
+# NNN_name.sql or NNN_name.<dialect>.sql; the number has any width and orders numerically.
+SCRIPT_RE = re.compile(r"^(\d+)_([^.]+?)(?:\.(mysql|mariadb|postgresql|postgres|sqlite))?\.sql$", re.IGNORECASE)
+VARIANT_KIND = {"mysql": "mysql", "mariadb": "mysql", "postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
+# Versions live in a BIGINT column; 20251214144332 (a timestamp) is the widest style in use.
+MAX_VERSION = 2**63 - 1
+NO_TRANSACTION = re.compile(r"\A\ufeff?[ \t]*--[ \t]*sqlrun:[ \t]*no-transaction[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Script:
+    """One script chosen for this database: its version, name and file."""
+
+    version: int
+    name: str
+    path: Path
+    file: str  # the file name as shown to users and stored in the history
+
+    def open(self):  # noqa: ANN201 - a text file object
+        """Open the script as text (UTF-8, BOM skipped by the splitter, universal newlines kept off)."""
+        return open(self.path, encoding="utf-8", newline="")
+
+    def fingerprint(self) -> Fingerprint:
+        """Checksum and facts found in one streaming pass; raises ScriptError on bad UTF-8 or an empty file."""
+        return fingerprint(self.path, self.file)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What one pass over a script's bytes learns: checksum, size, and the no-transaction marker."""
+
+    checksum: str
+    size: int
+    no_transaction: bool
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The scripts for one database, in version order, and the warnings found on the way."""
+
+    scripts: tuple[Script, ...]
+    warnings: tuple[str, ...]
+
+
+def discover(directory: str | os.PathLike[str], kind: str) -> Discovery:
+    """List the scripts in ``directory`` for database ``kind`` ("mysql", "postgresql" or "sqlite")."""
+    root = Path(directory)
+    if not root.is_dir():
+        what = "is not a directory" if root.exists() else "does not exist"
+        raise ConfigError(f"migrations directory {root} {what}: create it or pass --dir")
+    generic: dict[int, tuple[str, Path]] = {}
+    variant: dict[int, tuple[str, Path]] = {}
+    names: dict[int, dict[str, Path]] = {}
+    warnings: list[str] = []
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if not entry.name.lower().endswith(".sql") or not entry.is_file():
+            continue
+        m = SCRIPT_RE.match(entry.name)
+        if m is None:
+            warnings.append(f"{root / entry.name}: ignored, a script name must look like 001_name.sql")
+            continue
+        version, name, dialect = int(m.group(1)), m.group(2), m.group(3)
+        if version > MAX_VERSION:
+            raise ScriptError(f"{root / entry.name}: version {m.group(1)} is too large (at most {MAX_VERSION})")
+        names.setdefault(version, {}).setdefault(name, Path(entry.path))
+        if dialect is None:
+            _put(generic, version, name, Path(entry.path))
+        elif VARIANT_KIND[dialect.lower()] == kind:
+            _put(variant, version, name, Path(entry.path))
+    for version, by_name in names.items():
+        if len(by_name) > 1:
+            files = " and ".join(str(p) for p in sorted(by_name.values()))
+            raise ScriptError(f"version {version} has two different names: {files}; rename one of them")
+    chosen = {**generic, **variant}
+    scripts = tuple(Script(v, n, p, p.name) for v, (n, p) in sorted(chosen.items()))
+    return Discovery(scripts, tuple(warnings))
+
+
+def _put(table: dict[int, tuple[str, Path]], version: int, name: str, path: Path) -> None:
+    if version in table:
+        raise ScriptError(f"version {version} is used twice: {table[version][1]} and {path}; renumber one of them")
+    table[version] = (name, path)
+
+
+def fingerprint(path: Path, shown: str | None = None) -> Fingerprint:
+    """Checksum a script: sha256 of its text with a BOM removed and CRLF turned into LF."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    size = lines = 0
+    head = b""
+    pending_cr = False
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(CHUNK), b""):
+            _check_utf8(decoder, block, size, lines, path, shown)
+            lines += block.count(b"\n")
+            if size == 0 and block.startswith(codecs.BOM_UTF8):
+                block = block[3:]
+                size += 3
+            size += len(block)
+            if len(head) < 4096:
+                head += block[: 4096 - len(head)]
+            # A CR at a block's end may pair with an LF at the next block's start.
+            block = (b"\r" + block) if pending_cr else block
+            pending_cr = block.endswith(b"\r")
+            digest.update(block[:-1].replace(b"\r\n", b"\n") if pending_cr else block.replace(b"\r\n", b"\n"))
+        _check_utf8(decoder, b"", size, lines, path, shown, final=True)
+    if pending_cr:
+        digest.update(b"\r")
+    if not head.strip():
+        raise ScriptError(f"{shown or path}:1: the script is empty; write at least one statement or delete the file")
+    first_line = head.split(b"\n", 1)[0].decode("utf-8", "ignore")
+    return Fingerprint(digest.hexdigest(), size, bool(NO_TRANSACTION.match(first_line)))
+
+
+def _check_utf8(
+    decoder: codecs.IncrementalDecoder, block: bytes, offset: int, lines: int, path: Path, shown: str | None, final: bool = False
+) -> None:
+    carried = decoder.getstate()[0]  # bytes of an unfinished character from the previous block
+    try:
+        decoder.decode(block, final)
+    except UnicodeDecodeError as exc:
+        data = carried + block
+        pos = offset - len(carried) + exc.start
+        line = lines + data[: exc.start].count(b"\n") + 1
+        raise ScriptError(
+            f"{shown or path}:{line}: not valid UTF-8 at byte offset {pos} ({exc.reason}); save the file as UTF-8"
+        ) from None
+
+
+def read_statements_text(script: Script) -> Iterator[str]:
+    """Yield the script's text in chunks, for the streaming splitter."""
+    with script.open() as fh:
+        yield from iter(lambda: fh.read(CHUNK), "")
+
+
+def new_script(directory: Path, name: str) -> Path:
+    """Create the next numbered script in ``directory``, with the width of the numbers already there."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
+    if not slug:
+        raise ConfigError(f"{name!r} has no letters or digits to name a script with")
+    directory.mkdir(parents=True, exist_ok=True)
+    numbers = [m for m in (SCRIPT_RE.match(p.name) for p in directory.iterdir()) if m]
+    last = max(numbers, key=lambda m: int(m.group(1)), default=None)
+    width = len(last.group(1)) if last else 3
+    number = str(int(last.group(1)) + 1 if last else 1).zfill(width)
+    path = directory / f"{number}_{slug}.sql"
+    if path.exists():
+        raise ConfigError(f"{path} already exists")
+    path.write_text(
+        f"-- {number}_{slug}: {name}\n"
+        "-- Applied once by sqlrun, in version order. Errors meaning 'already in place' are tolerated.\n"
+        "-- Put '-- sqlrun: no-transaction' as the very first line to run outside a transaction.\n\n",
+        encoding="utf-8",
+    )
+    return path

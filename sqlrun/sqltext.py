@@ -1,0 +1,61 @@
+"""Small pure helpers that read the start of a statement: its first keywords, and what kind of statement it is."""
+
+from __future__ import annotations
+
+import re
+
+# Whitespace and comments that may precede a statement's first keyword (MySQL's '#' included: harmless elsewhere
+# because a statement cannot start with '#' in PostgreSQL or SQLite).
+_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|/\*(?!!|M!).*?\*/)*", re.DOTALL)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+def keywords(text: str, count: int = 3) -> tuple[str, ...]:
+    """The first ``count`` words of a statement, upper-cased, skipping comments (but not /*! executable ones)."""
+    pos = _LEADING.match(text).end()
+    words: list[str] = []
+    while len(words) < count:
+        m = _WORD.match(text, pos)
+        if m is None:
+            break
+        words.append(m.group().upper())
+        pos = _LEADING.match(text, m.end()).end()
+    return tuple(words)
+
+
+def first_line(text: str, limit: int = 120) -> str:
+    """The statement's first non-empty line, shortened for messages."""
+    pos = _LEADING.match(text).end()
+    line = text[pos:].split("\n", 1)[0].strip() or text.strip().split("\n", 1)[0]
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def transaction_control(text: str) -> str | None:
+    """'begin', 'commit' or 'rollback' when the statement opens or ends a transaction itself, else None."""
+    words = keywords(text, 2)
+    if not words:
+        return None
+    head = words[0]
+    nxt = words[1] if len(words) > 1 else ""
+    if head == "BEGIN" and nxt not in ("ATOMIC", "NOT") or head == "START" and nxt == "TRANSACTION":
+        return "begin"
+    if head in ("COMMIT", "END"):
+        return "commit"
+    if head in ("ROLLBACK", "ABORT") and nxt != "TO":
+        return "rollback"
+    return None
+
+
+def is_drop(text: str) -> bool:
+    """True for DROP statements and ALTER ... DROP, where "it is not there" means the effect is already in place."""
+    words = keywords(text, 1)
+    if not words:
+        return False
+    if words[0] == "DROP":
+        return True
+    return words[0] == "ALTER" and re.search(r"\bDROP\b", text, re.IGNORECASE) is not None
+
+
+def is_use(text: str) -> bool:
+    """True for MySQL's USE, which changes the session's current database."""
+    return keywords(text, 1) == ("USE",)
