@@ -1,0 +1,179 @@
+"""The interface every database implements; the runner owns the logic, a dialect only knows its database."""
+
+from __future__ import annotations
+
+import socket
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Sequence
+
+from ..config import DatabaseURL
+from ..errors import ConfigError, ConnectError, LockTimeoutError
+from ..splitter import Statement
+
+HISTORY_TABLE = "sqlrun_history"
+HISTORY_COLUMNS = (
+    "version", "name", "file", "checksum", "state", "applied_at", "duration_ms",
+    "statements", "tolerated", "applied_by", "previous_checksum", "checksum_replaced_at",
+)
+# How often a waiting runner says what it waits for.
+WAIT_NOTICE_SECONDS = 5.0
+
+Notify = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One row of ``sqlrun_history``: what was applied, when, by whom, and how it went."""
+
+    version: int
+    name: str
+    file: str
+    checksum: str
+    state: str  # "applied" or "failed"
+    applied_at: datetime
+    duration_ms: int = 0
+    statements: int = 0
+    tolerated: int = 0
+    applied_by: str = ""
+    previous_checksum: str | None = None
+    checksum_replaced_at: datetime | None = None
+
+    def values(self) -> tuple[Any, ...]:
+        """The row's values in HISTORY_COLUMNS order."""
+        return tuple(getattr(self, c) for c in HISTORY_COLUMNS)
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """How far a batch got: ``done`` statements ran; ``error`` is what stopped the next one, if anything did."""
+
+    done: int
+    error: BaseException | None = None
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, to the microsecond."""
+    return datetime.now(timezone.utc)
+
+
+def client_host() -> str:
+    """This machine's name (a container's id in docker), recorded in applied_by."""
+    return socket.gethostname()
+
+
+class Database(ABC):
+    """An open session on one target database, plus the SQL and error codes that are particular to it."""
+
+    kind: str = ""
+    #: statements sent per round trip on the fast path; 1 disables batching
+    batch_statements: int = 1
+    batch_bytes: int = 1 << 20
+
+    def __init__(self, url: DatabaseURL) -> None:
+        self.url = url
+        self.table = HISTORY_TABLE
+
+    # --- connection -------------------------------------------------------------------------------
+    @abstractmethod
+    def close(self) -> None:
+        """Close the session (idempotent)."""
+
+    @abstractmethod
+    def whoami(self) -> str:
+        """The database user and this client's host, for applied_by."""
+
+    # --- history ----------------------------------------------------------------------------------
+    @abstractmethod
+    def history_exists(self) -> bool:
+        """True when the history table is there."""
+
+    @abstractmethod
+    def read_history(self) -> dict[int, HistoryRow]:
+        """Every history row by version; empty when the table does not exist yet."""
+
+    @abstractmethod
+    def ensure_history(self) -> None:
+        """Create the history table if it is missing (called under the lock)."""
+
+    @abstractmethod
+    def write_history(self, row: HistoryRow) -> None:
+        """Insert or replace the row for ``row.version`` (inside the current transaction, if any)."""
+
+    @abstractmethod
+    def delete_history(self, version: int) -> None:
+        """Remove the row for ``version``."""
+
+    # --- transactions and statements --------------------------------------------------------------
+    @abstractmethod
+    def begin(self, transactional: bool) -> None:
+        """Start a script: one transaction, or autocommit when ``transactional`` is False."""
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Commit the script's transaction (no-op in autocommit)."""
+
+    @abstractmethod
+    def rollback(self) -> None:
+        """Roll back the script's transaction, leaving the session usable."""
+
+    @abstractmethod
+    def run_batch(self, statements: Sequence[Statement]) -> BatchOutcome:
+        """Run statements in order until one fails; that one's effects must be undone, earlier ones kept."""
+
+    @abstractmethod
+    def tolerated(self, error: BaseException, statement: Statement) -> str | None:
+        """Why ``error`` only means "already in place" (a short reason), or None when it is a real error."""
+
+    @abstractmethod
+    def describe(self, error: BaseException) -> str:
+        """The database's own message for ``error``, with its code."""
+
+    def after_script(self, used_use: bool) -> None:
+        """Undo session changes a script may leave behind that would misdirect the next one."""
+
+    # --- lock -------------------------------------------------------------------------------------
+    @abstractmethod
+    def lock_name(self) -> str:
+        """What the lock is called, for messages."""
+
+    @abstractmethod
+    def try_lock(self) -> bool:
+        """Try once to take the migration lock on a dedicated connection; True when taken."""
+
+    @abstractmethod
+    def unlock(self) -> None:
+        """Release the migration lock and close its connection."""
+
+    def lock(self, timeout: float, notify: Notify) -> None:
+        """Take the migration lock, saying what it waits for every few seconds; LockTimeoutError after ``timeout``."""
+        start = time.monotonic()
+        next_notice = start + WAIT_NOTICE_SECONDS
+        delay = 0.05
+        while not self.try_lock():
+            now = time.monotonic()
+            if now - start >= timeout:
+                raise LockTimeoutError(
+                    f"another sqlrun held the lock {self.lock_name()} for {timeout:.0f}s; "
+                    "wait for it to finish, or raise --lock-timeout"
+                )
+            if now >= next_notice:
+                notify(f"waiting for the migration lock {self.lock_name()} held by another runner ({now - start:.0f}s)")
+                next_notice = now + WAIT_NOTICE_SECONDS
+            time.sleep(min(delay, max(0.0, timeout - (now - start))))
+            delay = min(delay * 2, 0.5)
+
+
+def bad_shape(table: str, error: object) -> ConfigError:
+    """The error for a history table that exists with columns sqlrun does not know."""
+    return ConfigError(
+        f"table {table} exists but does not have sqlrun's columns ({error}); "
+        "it may belong to another tool: rename it, or point sqlrun at another database"
+    )
+
+
+def connect_error(url: DatabaseURL, message: str, *, retryable: bool = True) -> ConnectError:
+    """A ConnectError naming the redacted URL; ``retryable`` False when waiting for the server cannot help."""
+    return ConnectError(f"cannot connect to {url.redacted()}: {message}", retryable=retryable)

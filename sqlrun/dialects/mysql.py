@@ -1,0 +1,302 @@
+"""MySQL and MariaDB through pymysql: multi-statement batches, DML grouped between DDL, GET_LOCK."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+import pymysql
+from pymysql.constants import CLIENT
+
+from ..config import DatabaseURL
+from ..errors import ConfigError
+from ..splitter import Statement
+from ..sqltext import is_drop, keywords
+from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, Notify, bad_shape, client_host, connect_error
+
+CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS {table} (
+    version BIGINT NOT NULL PRIMARY KEY,
+    name VARCHAR(255) NOT NULL,
+    file VARCHAR(1024) NOT NULL,
+    checksum CHAR(64) NOT NULL,
+    state VARCHAR(16) NOT NULL,
+    applied_at DATETIME(6) NOT NULL,
+    duration_ms INT NOT NULL,
+    statements INT NOT NULL,
+    tolerated INT NOT NULL,
+    applied_by VARCHAR(255) NOT NULL,
+    previous_checksum CHAR(64) NULL,
+    checksum_replaced_at DATETIME(6) NULL
+) DEFAULT CHARSET=utf8mb4"""
+
+# Server error numbers whose only meaning is "the thing is already there" (mysqld_error.h / MariaDB's).
+EXISTS_CODES = {
+    1007: "database exists",
+    1022: "duplicate key",
+    1050: "table exists",
+    1060: "duplicate column",
+    1061: "duplicate key name",
+    1062: "duplicate entry",
+    1304: "routine exists",
+    1359: "trigger exists",
+    1537: "event exists",
+    1586: "duplicate entry",
+    1826: "duplicate constraint name",
+}
+# ...and those that mean "it is already gone", tolerated only on DROP / ALTER ... DROP.
+MISSING_CODES = {
+    1008: "database does not exist",
+    1051: "unknown table",
+    1091: "column or key does not exist",
+    1305: "routine does not exist",
+    1360: "trigger does not exist",
+    1539: "unknown event",
+    4091: "unknown sequence",
+    4092: "unknown view",
+}
+USER_EXISTS = 1396  # ER_CANNOT_USER: CREATE USER of an existing user, DROP USER of a missing one
+CANT_CREATE_TABLE = 1005
+# MariaDB reports a duplicate foreign key name as 1005 carrying the storage engine's errno 121
+# (HA_ERR_FOUND_DUPP_KEY) in the message; MySQL 8 has its own 1826. The errno is a code, not prose.
+DUPLICATE_FK_ERRNO = re.compile(r"errno: 121\b")
+UNKNOWN_DATABASE = 1049
+ACCESS_DENIED = (1044, 1045, 1698)
+DEFAULT_CONNECT_TIMEOUT = 10
+INT_OPTIONS = {"connect_timeout", "read_timeout", "write_timeout", "port", "max_allowed_packet"}
+LOCK_NAME_MAX = 64
+
+
+def connect_kwargs(url: DatabaseURL, database: str | None) -> dict[str, Any]:
+    """pymysql keyword arguments for ``url``; query options (charset, unix_socket, ssl_*...) pass through."""
+    kwargs: dict[str, Any] = {
+        "host": url.host or "localhost",
+        "port": url.port or 3306,
+        "user": url.user or "root",
+        "password": url.password or "",
+        "charset": "utf8mb4",
+        "connect_timeout": DEFAULT_CONNECT_TIMEOUT,
+        "client_flag": CLIENT.MULTI_STATEMENTS,
+        "autocommit": True,
+    }
+    for key, value in url.options.items():
+        kwargs[key] = int(value) if key in INT_OPTIONS else _flag(value)
+    if database:
+        kwargs["database"] = database
+    return kwargs
+
+
+def _flag(value: str) -> Any:
+    return {"true": True, "false": False}.get(value.lower(), value)
+
+
+def _connect(url: DatabaseURL, database: str | None) -> pymysql.connections.Connection:
+    return pymysql.connect(**connect_kwargs(url, database))
+
+
+def _code(error: BaseException) -> int | None:
+    args = getattr(error, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def _message(error: BaseException) -> str:
+    args = getattr(error, "args", ())
+    return str(args[1]) if len(args) > 1 else str(error)
+
+
+def quote_ident(name: str) -> str:
+    """A MySQL identifier in backquotes."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+class MySQLDatabase(Database):
+    """A session on one MySQL or MariaDB database."""
+
+    kind = "mysql"
+    batch_statements = 1000
+    batch_bytes = 1 << 20  # well under max_allowed_packet (16 MiB on MariaDB, 64 MiB on MySQL 8)
+
+    def __init__(self, url: DatabaseURL, conn: pymysql.connections.Connection) -> None:
+        super().__init__(url)
+        self.conn = conn
+        self.database = url.database or ""
+        self.qualified = f"{quote_ident(self.database)}.{quote_ident(self.table)}"
+        self._lock_conn: pymysql.connections.Connection | None = None
+
+    @classmethod
+    def open(cls, url: DatabaseURL, *, create: bool, readonly: bool, notify: Notify) -> MySQLDatabase | None:
+        """Connect; create the database (utf8mb4) first when it is missing and ``create`` allows."""
+        if not url.database:
+            raise ConfigError(f"{url.redacted()} names no database: add it to the URL (mysql://user@host/dbname)")
+        try:
+            return cls(url, _connect(url, url.database))
+        except pymysql.Error as exc:
+            if _code(exc) != UNKNOWN_DATABASE:
+                raise connect_error(url, _message(exc), retryable=_code(exc) not in ACCESS_DENIED) from None
+        if readonly:
+            return None
+        if not create:
+            raise connect_error(
+                url, f"database {url.database!r} does not exist (and --no-create-database was given)", retryable=False
+            )
+        cls._create_database(url)
+        notify(f"created database {url.database} (utf8mb4)")
+        try:
+            return cls(url, _connect(url, url.database))
+        except pymysql.Error as exc:
+            raise connect_error(url, _message(exc)) from None
+
+    @staticmethod
+    def _create_database(url: DatabaseURL) -> None:
+        try:
+            conn = _connect(url, None)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(
+                        f"CREATE DATABASE IF NOT EXISTS {quote_ident(url.database or '')} "
+                        "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                    )
+            finally:
+                conn.close()
+        except pymysql.Error as exc:
+            raise connect_error(
+                url,
+                f"database {url.database!r} does not exist and could not be created: {_message(exc)}; "
+                "create it, or grant CREATE to this user",
+                retryable=False,
+            ) from None
+
+    def close(self) -> None:
+        self.unlock()
+        try:
+            self.conn.close()
+        except pymysql.Error:
+            pass
+
+    def _query(self, sql: str, args: Any = None) -> list[tuple]:
+        with self.conn.cursor() as cur:
+            cur.execute(sql, args)
+            return list(cur.fetchall())
+
+    def whoami(self) -> str:
+        user = self._query("SELECT SUBSTRING_INDEX(USER(), '@', 1)")[0][0]
+        return f"{user}@{client_host()}"
+
+    # --- history ----------------------------------------------------------------------------------
+    def history_exists(self) -> bool:
+        rows = self._query(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = %s",
+            (self.database, self.table),
+        )
+        return bool(rows)
+
+    def read_history(self) -> dict[int, HistoryRow]:
+        try:
+            rows = self._query(f"SELECT {', '.join(HISTORY_COLUMNS)} FROM {self.qualified}")
+        except pymysql.Error as exc:
+            if _code(exc) == 1146:  # ER_NO_SUCH_TABLE
+                return {}
+            if _code(exc) == 1054:  # ER_BAD_FIELD_ERROR
+                raise bad_shape(self.table, _message(exc)) from None
+            raise
+        return {r[0]: _row(r) for r in rows}
+
+    def ensure_history(self) -> None:
+        self._query(CREATE_HISTORY.format(table=self.qualified))
+
+    def write_history(self, row: HistoryRow) -> None:
+        values = list(row.values())
+        values[5] = _naive_utc(row.applied_at)
+        values[11] = _naive_utc(row.checksum_replaced_at)
+        placeholders = ", ".join(["%s"] * len(HISTORY_COLUMNS))
+        self._query(f"REPLACE INTO {self.qualified} ({', '.join(HISTORY_COLUMNS)}) VALUES ({placeholders})", values)
+
+    def delete_history(self, version: int) -> None:
+        self._query(f"DELETE FROM {self.qualified} WHERE version = %s", (version,))
+
+    # --- statements -------------------------------------------------------------------------------
+    def begin(self, transactional: bool) -> None:
+        # DDL commits implicitly whatever we do; autocommit off still groups runs of DML into one commit.
+        self.conn.autocommit(not transactional)
+
+    def commit(self) -> None:
+        self.conn.commit()
+        self.conn.autocommit(True)
+
+    def rollback(self) -> None:
+        try:
+            self.conn.rollback()
+            self.conn.autocommit(True)
+        except pymysql.Error:
+            pass
+
+    def run_batch(self, statements: Sequence[Statement]) -> BatchOutcome:
+        # One multi-statement packet; the server stops at the first error, and the result that raises
+        # tells exactly which statement it was: no re-run is needed to find it.
+        body = "\n;\n".join(s.text for s in statements) if len(statements) > 1 else statements[0].text
+        done = 0
+        with self.conn.cursor() as cur:
+            try:
+                cur.execute(body)
+                done = 1
+                while cur.nextset():
+                    done += 1
+            except pymysql.Error as exc:
+                return BatchOutcome(done, exc)
+        return BatchOutcome(len(statements))
+
+    def tolerated(self, error: BaseException, statement: Statement) -> str | None:
+        code = _code(error)
+        if code in EXISTS_CODES:
+            return f"{_message(error)} ({code} {EXISTS_CODES[code]})"
+        if code == CANT_CREATE_TABLE and DUPLICATE_FK_ERRNO.search(_message(error)):
+            return f"{_message(error)} ({code} duplicate foreign key name)"
+        if code in MISSING_CODES and is_drop(statement.text):
+            return f"{_message(error)} ({code} {MISSING_CODES[code]})"
+        if code == USER_EXISTS and keywords(statement.text, 2) in (("CREATE", "USER"), ("DROP", "USER"), ("CREATE", "ROLE"), ("DROP", "ROLE")):
+            return f"{_message(error)} ({code})"
+        return None
+
+    def describe(self, error: BaseException) -> str:
+        code = _code(error)
+        return f"({code}) {_message(error)}" if code is not None else str(error)
+
+    def after_script(self, used_use: bool) -> None:
+        if used_use:
+            self._query(f"USE {quote_ident(self.database)}")
+
+    # --- lock -------------------------------------------------------------------------------------
+    def lock_name(self) -> str:
+        name = f"sqlrun:{self.database}.{self.table}"
+        if len(name) > LOCK_NAME_MAX:
+            name = "sqlrun:" + hashlib.sha256(name.encode()).hexdigest()[: LOCK_NAME_MAX - 7]
+        return name
+
+    def try_lock(self) -> bool:
+        # GET_LOCK belongs to the session of a connection of its own; the server frees it when that dies.
+        if self._lock_conn is None:
+            self._lock_conn = _connect(self.url, self.database)
+        with self._lock_conn.cursor() as cur:
+            cur.execute("SELECT GET_LOCK(%s, 0)", (self.lock_name(),))
+            return cur.fetchone()[0] == 1
+
+    def unlock(self) -> None:
+        if self._lock_conn is not None:
+            try:
+                with self._lock_conn.cursor() as cur:
+                    cur.execute("SELECT RELEASE_LOCK(%s)", (self.lock_name(),))
+            finally:
+                self._lock_conn.close()
+                self._lock_conn = None
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(timezone.utc).replace(tzinfo=None) if value else None
+
+
+def _row(r: tuple) -> HistoryRow:
+    def when(v: datetime | None) -> datetime | None:
+        return v.replace(tzinfo=timezone.utc) if v else None
+
+    return HistoryRow(r[0], r[1], r[2], r[3], r[4], when(r[5]), r[6], r[7], r[8], r[9], r[10], when(r[11]))

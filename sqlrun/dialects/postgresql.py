@@ -1,0 +1,309 @@
+"""PostgreSQL through psycopg 3: transactional scripts, savepoint-guarded batches, a session advisory lock."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Sequence
+
+import psycopg
+from psycopg import sql as pgsql
+
+from ..config import DatabaseURL
+from ..errors import ConnectError
+from ..splitter import Statement
+from ..sqltext import is_drop
+from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, Notify, bad_shape, client_host, connect_error
+
+CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS {table} (
+    version BIGINT PRIMARY KEY,
+    name TEXT NOT NULL,
+    file TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    state TEXT NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    statements INTEGER NOT NULL,
+    tolerated INTEGER NOT NULL,
+    applied_by TEXT NOT NULL,
+    previous_checksum TEXT,
+    checksum_replaced_at TIMESTAMPTZ
+)"""
+
+# SQLSTATEs whose only meaning is "the thing is already there" (Appendix A of the PostgreSQL manual).
+DUPLICATE_STATES = {
+    "42P07": "duplicate_table",
+    "42701": "duplicate_column",
+    "42710": "duplicate_object",
+    "42P06": "duplicate_schema",
+    "42P04": "duplicate_database",
+    "42723": "duplicate_function",
+    "23505": "unique_violation",
+}
+# ...and those that mean "it is already gone", tolerated only on DROP / ALTER ... DROP.
+UNDEFINED_STATES = {
+    "42P01": "undefined_table",
+    "42703": "undefined_column",
+    "42704": "undefined_object",
+    "42883": "undefined_function",
+    "3F000": "invalid_schema_name",
+}
+NOT_IN_TRANSACTION = "25001"  # active_sql_transaction: CREATE INDEX CONCURRENTLY, CREATE DATABASE, VACUUM...
+DEFAULT_CONNECT_TIMEOUT = "10"
+MAINTENANCE_DATABASES = ("postgres", "template1")
+SAVEPOINT = "sqlrun_batch"
+NEXT_SAVEPOINT = f"RELEASE SAVEPOINT {SAVEPOINT}; SAVEPOINT {SAVEPOINT}"
+
+
+def connect_kwargs(url: DatabaseURL, database: str | None = None) -> dict[str, Any]:
+    """libpq keyword arguments for ``url`` (never a DSN string, so no password can leak into a message)."""
+    kwargs: dict[str, Any] = {"connect_timeout": DEFAULT_CONNECT_TIMEOUT, **url.options}
+    for key, value in (("host", url.host), ("port", url.port), ("user", url.user), ("password", url.password)):
+        if value is not None:
+            kwargs[key] = value
+    dbname = database or url.database
+    if dbname:
+        kwargs["dbname"] = dbname
+    return kwargs
+
+
+def _connect(url: DatabaseURL, database: str | None = None) -> psycopg.Connection:
+    return psycopg.connect(autocommit=True, **connect_kwargs(url, database))
+
+
+def database_missing(url: DatabaseURL) -> bool | None:
+    """Ask a maintenance database whether the target exists: True/False, or None when that cannot be told."""
+    for maintenance in MAINTENANCE_DATABASES:
+        try:
+            with _connect(url, maintenance) as conn:
+                row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,)).fetchone()
+                return row is None
+        except psycopg.Error:
+            continue
+    return None
+
+
+def create_database(url: DatabaseURL) -> None:
+    """CREATE DATABASE from a maintenance database; another runner creating it first is fine."""
+    last: psycopg.Error | None = None
+    for maintenance in MAINTENANCE_DATABASES:
+        try:
+            with _connect(url, maintenance) as conn:
+                conn.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(url.database or "")))
+                return
+        except psycopg.errors.DuplicateDatabase:
+            return
+        except psycopg.Error as exc:
+            last = exc
+    raise ConnectError(
+        f"database {url.database!r} does not exist on {url.redacted()} and could not be created: {_first_line(last)}; "
+        "create it, or grant CREATEDB to this user",
+        retryable=False,
+    )
+
+
+def _first_line(error: BaseException | None) -> str:
+    return str(error).strip().splitlines()[0] if error else "no maintenance database answered"
+
+
+class PostgreSQLDatabase(Database):
+    """A session on one PostgreSQL database."""
+
+    kind = "postgresql"
+    batch_statements = 500
+    batch_bytes = 512 << 10
+
+    def __init__(self, url: DatabaseURL, conn: psycopg.Connection) -> None:
+        super().__init__(url)
+        self.conn = conn
+        self.in_transaction = False
+        self._schema: str | None = None
+        self._lock_conn: psycopg.Connection | None = None
+
+    @classmethod
+    def open(cls, url: DatabaseURL, *, create: bool, readonly: bool, notify: Notify) -> PostgreSQLDatabase | None:
+        """Connect; create the database first when it is missing and ``create`` allows; None when missing and readonly."""
+        try:
+            return cls(url, _connect(url))
+        except psycopg.OperationalError as exc:
+            first = exc
+        if url.database and database_missing(url):
+            if readonly:
+                return None
+            if not create:
+                raise connect_error(
+                    url, f"database {url.database!r} does not exist (and --no-create-database was given)", retryable=False
+                )
+            create_database(url)
+            notify(f"created database {url.database}")
+            try:
+                return cls(url, _connect(url))
+            except psycopg.OperationalError as exc:
+                first = exc
+        message = _first_line(first).removeprefix("connection failed: ")
+        # libpq gives no SQLSTATE for a refused login; its wording is the only signal, used only to stop waiting.
+        permanent = any(m in message for m in ("authentication failed", "no pg_hba.conf entry", "does not exist"))
+        raise connect_error(url, message, retryable=not permanent)
+
+    def close(self) -> None:
+        self.unlock()
+        self.conn.close()
+
+    def whoami(self) -> str:
+        user = self.conn.execute("SELECT current_user").fetchone()[0]
+        return f"{user}@{client_host()}"
+
+    # --- history ----------------------------------------------------------------------------------
+    def _table(self) -> pgsql.Composable:
+        # Qualified once, so that a script's SET search_path cannot send the history row elsewhere.
+        if self._schema is None:
+            self._schema = self.conn.execute("SELECT current_schema()").fetchone()[0]
+            if self._schema is None:
+                raise bad_shape(self.table, RuntimeError("no schema in search_path exists"))
+        return pgsql.Identifier(self._schema, self.table)
+
+    def history_exists(self) -> bool:
+        return self.conn.execute("SELECT to_regclass(%s) IS NOT NULL", (self.table,)).fetchone()[0]
+
+    def read_history(self) -> dict[int, HistoryRow]:
+        query = pgsql.SQL("SELECT {} FROM {}").format(
+            pgsql.SQL(", ").join(map(pgsql.Identifier, HISTORY_COLUMNS)),
+            self._table() if self._schema else pgsql.Identifier(self.table),
+        )
+        try:
+            rows = self.conn.execute(query).fetchall()
+        except psycopg.errors.UndefinedTable:
+            self._after_error()
+            return {}
+        except psycopg.errors.UndefinedColumn as exc:
+            self._after_error()
+            raise bad_shape(self.table, _first_line(exc)) from None
+        return {r[0]: HistoryRow(*r) for r in rows}
+
+    def _after_error(self) -> None:
+        if self.in_transaction:
+            self.conn.execute("ROLLBACK")
+            self.in_transaction = False
+
+    def ensure_history(self) -> None:
+        self.conn.execute(pgsql.SQL(CREATE_HISTORY).format(table=self._table()))
+
+    def write_history(self, row: HistoryRow) -> None:
+        table = self._table()
+        self.conn.execute(pgsql.SQL("DELETE FROM {} WHERE version = %s").format(table), (row.version,))
+        insert = pgsql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            table,
+            pgsql.SQL(", ").join(map(pgsql.Identifier, HISTORY_COLUMNS)),
+            pgsql.SQL(", ").join(pgsql.Placeholder() * len(HISTORY_COLUMNS)),
+        )
+        self.conn.execute(insert, row.values())
+
+    def delete_history(self, version: int) -> None:
+        self.conn.execute(pgsql.SQL("DELETE FROM {} WHERE version = %s").format(self._table()), (version,))
+
+    # --- statements -------------------------------------------------------------------------------
+    def begin(self, transactional: bool) -> None:
+        self._table()  # resolve the schema before any script statement can change search_path
+        if transactional:
+            self.conn.execute(f"BEGIN; SAVEPOINT {SAVEPOINT}")
+            self.in_transaction = True
+
+    def commit(self) -> None:
+        if self.in_transaction:
+            self.conn.execute("COMMIT")
+            self.in_transaction = False
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            self.conn.execute("ROLLBACK")
+            self.in_transaction = False
+
+    def run_batch(self, statements: Sequence[Statement]) -> BatchOutcome:
+        if not self.in_transaction:
+            return self._autocommit(statements)
+        if len(statements) > 1 and not any(s.copy_data is not None for s in statements):
+            if self._guarded(statements) is None:
+                return BatchOutcome(len(statements))
+        # One at a time, each under its own savepoint: the slow path, taken only to find and classify an error.
+        for done, stmt in enumerate(statements):
+            error = self._guarded([stmt])
+            if error is not None:
+                return BatchOutcome(done, error)
+        return BatchOutcome(len(statements))
+
+    def _guarded(self, statements: Sequence[Statement]) -> psycopg.Error | None:
+        """Run statements in one round trip after the standing savepoint; on error roll back to it and return the error.
+
+        The savepoint is always set by the *previous* round trip (BEGIN, or the tail of the last batch):
+        PostgreSQL parses a whole multi-statement query before running any of it, so a savepoint sent in
+        the same query as a syntax error would never exist to roll back to.
+        """
+        try:
+            if len(statements) == 1 and statements[0].copy_data is not None:
+                self._copy(statements[0])
+                self.conn.execute(NEXT_SAVEPOINT)
+            else:
+                body = "\n;\n".join(s.text for s in statements)
+                self.conn.execute(f"{body}\n;\n{NEXT_SAVEPOINT}")
+            return None
+        except psycopg.Error as exc:
+            self.conn.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+            return exc
+
+    def _autocommit(self, statements: Sequence[Statement]) -> BatchOutcome:
+        for done, stmt in enumerate(statements):
+            try:
+                if stmt.copy_data is not None:
+                    self._copy(stmt)
+                else:
+                    self.conn.execute(stmt.text)
+            except psycopg.Error as exc:
+                return BatchOutcome(done, exc)
+        return BatchOutcome(len(statements))
+
+    def _copy(self, stmt: Statement) -> None:
+        with self.conn.cursor() as cur, cur.copy(stmt.text) as copy:
+            if stmt.copy_data:
+                copy.write(stmt.copy_data)
+
+    def tolerated(self, error: BaseException, statement: Statement) -> str | None:
+        state = getattr(error, "sqlstate", None)
+        if state in DUPLICATE_STATES:
+            return f"{_first_line(error)} ({DUPLICATE_STATES[state]})"
+        if state in UNDEFINED_STATES and is_drop(statement.text):
+            return f"{_first_line(error)} ({UNDEFINED_STATES[state]})"
+        return None
+
+    def describe(self, error: BaseException) -> str:
+        state = getattr(error, "sqlstate", None)
+        text = _first_line(error)
+        diag = getattr(error, "diag", None)
+        detail = getattr(diag, "message_detail", None) if diag else None
+        hint = getattr(diag, "message_hint", None) if diag else None
+        if state == NOT_IN_TRANSACTION:
+            hint = "put the line '-- sqlrun: no-transaction' first in the script to run it outside a transaction"
+        parts = [f"{text} (SQLSTATE {state})" if state else text]
+        parts += [f"DETAIL: {detail}"] if detail else []
+        parts += [f"HINT: {hint}"] if hint else []
+        return "; ".join(parts)
+
+    # --- lock -------------------------------------------------------------------------------------
+    def _lock_key(self) -> int:
+        name = f"sqlrun:{self.conn.info.dbname}.{self.table}"
+        return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+    def lock_name(self) -> str:
+        return f"pg_advisory_lock({self._lock_key()}) on database {self.conn.info.dbname}"
+
+    def try_lock(self) -> bool:
+        # A session lock on a connection of its own: the server drops it the moment the process dies.
+        if self._lock_conn is None:
+            self._lock_conn = _connect(self.url)
+        return bool(self._lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key(),)).fetchone()[0])
+
+    def unlock(self) -> None:
+        if self._lock_conn is not None:
+            try:
+                self._lock_conn.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key(),))
+            finally:
+                self._lock_conn.close()
+                self._lock_conn = None

@@ -1,0 +1,184 @@
+"""SQLite through the standard library: one file, a flock() on it as the migration lock."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import datetime
+from typing import Sequence
+
+from ..config import DatabaseURL
+from ..splitter import Statement
+from ..sqltext import is_drop
+from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, Notify, bad_shape, client_host, connect_error
+
+CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS main.sqlrun_history (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    file TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    state TEXT NOT NULL,
+    applied_at TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    statements INTEGER NOT NULL,
+    tolerated INTEGER NOT NULL,
+    applied_by TEXT NOT NULL,
+    previous_checksum TEXT,
+    checksum_replaced_at TEXT
+)"""
+SELECT_HISTORY = f"SELECT {', '.join(HISTORY_COLUMNS)} FROM main.sqlrun_history"
+INSERT_HISTORY = f"INSERT INTO main.sqlrun_history ({', '.join(HISTORY_COLUMNS)}) VALUES ({', '.join('?' * len(HISTORY_COLUMNS))})"
+
+# SQLite reports "already exists" and "duplicate column" only as the generic SQLITE_ERROR, so for those the
+# message is all there is; constraint violations have extended result codes of their own.
+EXISTS_MESSAGES = ("already exists", "duplicate column name")
+MISSING_MESSAGES = ("no such table", "no such index", "no such trigger", "no such view", "no such column")
+DUPLICATE_CODES = {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
+BUSY_TIMEOUT = 30.0
+
+
+class SQLiteDatabase(Database):
+    """A session on a SQLite file (or ``:memory:``)."""
+
+    kind = "sqlite"
+
+    def __init__(self, url: DatabaseURL, conn: sqlite3.Connection, path: str | None) -> None:
+        super().__init__(url)
+        self.conn = conn
+        self.path = path
+        self._lock_fd: int | None = None
+
+    @classmethod
+    def open(cls, url: DatabaseURL, *, create: bool, readonly: bool, notify: Notify) -> SQLiteDatabase:
+        """Open the file; a missing file is created (with its folder) unless ``readonly`` or not ``create``."""
+        path = url.database or ":memory:"
+        if path == ":memory:":
+            return cls(url, sqlite3.connect(":memory:", isolation_level=None), None)
+        exists = os.path.exists(path)
+        if not exists and readonly:
+            return cls(url, sqlite3.connect(":memory:", isolation_level=None), path)
+        if not exists and not create:
+            raise connect_error(url, f"database file {path} does not exist (and --no-create-database was given)", retryable=False)
+        try:
+            if not exists:
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            target = f"file:{path}?mode=ro" if readonly else path
+            conn = sqlite3.connect(target, uri=readonly, isolation_level=None, timeout=BUSY_TIMEOUT)
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+        except (sqlite3.Error, OSError) as exc:
+            raise connect_error(url, f"{exc}; check the path and its permissions") from None
+        if not exists:
+            notify(f"created database file {path}")
+        return cls(url, conn, path)
+
+    def close(self) -> None:
+        self.unlock()
+        self.conn.close()
+
+    def whoami(self) -> str:
+        return f"{os.environ.get('USER') or os.getuid()}@{client_host()}"
+
+    # --- history ----------------------------------------------------------------------------------
+    def history_exists(self) -> bool:
+        row = self.conn.execute("SELECT 1 FROM main.sqlite_master WHERE type='table' AND name='sqlrun_history'").fetchone()
+        return row is not None
+
+    def read_history(self) -> dict[int, HistoryRow]:
+        try:
+            rows = self.conn.execute(SELECT_HISTORY).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return {}
+            raise bad_shape(self.table, exc) from None
+        return {r[0]: _row(r) for r in rows}
+
+    def ensure_history(self) -> None:
+        self.conn.execute(CREATE_HISTORY)
+
+    def write_history(self, row: HistoryRow) -> None:
+        values = list(row.values())
+        values[5] = _iso(row.applied_at)
+        values[11] = _iso(row.checksum_replaced_at)
+        self.conn.execute("DELETE FROM main.sqlrun_history WHERE version = ?", (row.version,))
+        self.conn.execute(INSERT_HISTORY, values)
+
+    def delete_history(self, version: int) -> None:
+        self.conn.execute("DELETE FROM main.sqlrun_history WHERE version = ?", (version,))
+
+    # --- statements -------------------------------------------------------------------------------
+    def begin(self, transactional: bool) -> None:
+        if transactional:
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def run_batch(self, statements: Sequence[Statement]) -> BatchOutcome:
+        # In-process: there is no round trip to save, and SQLite undoes a failed statement by itself.
+        execute = self.conn.execute
+        for done, stmt in enumerate(statements):
+            try:
+                execute(stmt.text).close()
+            except sqlite3.Error as exc:
+                return BatchOutcome(done, exc)
+        return BatchOutcome(len(statements))
+
+    def tolerated(self, error: BaseException, statement: Statement) -> str | None:
+        if not isinstance(error, sqlite3.Error):
+            return None
+        name = getattr(error, "sqlite_errorname", "")
+        message = str(error)
+        if name in DUPLICATE_CODES or (not name and isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in message):
+            return f"duplicate entry ({message})"
+        if name in ("SQLITE_ERROR", ""):
+            if any(m in message for m in EXISTS_MESSAGES):
+                return message
+            if is_drop(statement.text) and any(m in message for m in MISSING_MESSAGES):
+                return message
+        return None
+
+    def describe(self, error: BaseException) -> str:
+        name = getattr(error, "sqlite_errorname", None)
+        return f"{error} ({name})" if name else str(error)
+
+    # --- lock -------------------------------------------------------------------------------------
+    def lock_name(self) -> str:
+        return f"flock({self.path})"
+
+    def try_lock(self) -> bool:
+        # flock() locks belong to the open file description, so they neither clash with SQLite's own POSIX
+        # byte-range locks nor vanish when SQLite closes another descriptor of the file; the kernel drops
+        # them when the process dies, and they work across containers that share the file.
+        if self.path is None:
+            return True
+        import fcntl
+
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="microseconds") if value else None
+
+
+def _row(r: tuple) -> HistoryRow:
+    def when(v: str | None) -> datetime | None:
+        return datetime.fromisoformat(v) if v else None
+
+    return HistoryRow(r[0], r[1], r[2], r[3], r[4], when(r[5]), r[6], r[7], r[8], r[9], r[10], when(r[11]))
+
