@@ -1,0 +1,5 @@
+"""``python -m sqlrun``."""
+
+from .cli import main
+
+raise SystemExit(main())

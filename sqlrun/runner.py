@@ -1,0 +1,465 @@
+"""The core: compare scripts with the history, then apply what is pending, once, under a lock."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from .config import DatabaseURL
+from .dialects import Database, HistoryRow, open_database
+from .dialects.base import utcnow
+from .errors import ChangedError, ConnectError, SqlrunError, StatementError
+from .report import Reporter
+from .scripts import Fingerprint, Script, discover, read_statements_text
+from .splitter import Statement, iter_split
+from .sqltext import first_line, is_use, transaction_control
+
+DEFAULT_DIRECTORY = "data/migrations"
+DEFAULT_LOCK_TIMEOUT = 3600.0  # an hour: other runners may be busy with a slow migration
+# Scripts up to this size are split once, before anything runs, and kept in memory; bigger ones are
+# checked in a first streaming pass and streamed again while they run, so memory stays flat.
+PRESPLIT_BYTES = 32 << 20
+WAIT_NOTICE_SECONDS = 5.0
+# Cheap first look: only statements that may start with these words need a closer one.
+_SPECIAL_START = re.compile(
+    r"(?:\s|--[^\n]*\n|#[^\n]*\n|/\*[^!].*?\*/)*(?:BEGIN|START|COMMIT|END|ROLLBACK|ABORT|USE)\b", re.IGNORECASE | re.DOTALL
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a run behaves; every field has the command line's default."""
+
+    directory: Path = Path(DEFAULT_DIRECTORY)
+    target: int | None = None
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    wait: float = 0.0
+    create_database: bool = True
+    dry_run: bool = False
+    strict: bool = False
+    reapply_changed: bool = False
+
+
+@dataclass(frozen=True)
+class ScriptStatus:
+    """A script's state: applied, pending, changed, failed or missing (recorded but not on disk)."""
+
+    version: int
+    name: str
+    file: str
+    state: str
+    applied_at: str | None = None
+    checksum: str | None = None  # of the file on disk
+    recorded_checksum: str | None = None  # in the history
+
+
+@dataclass(frozen=True)
+class ScriptResult:
+    """What applying one script did."""
+
+    version: int
+    name: str
+    file: str
+    statements: int
+    tolerated: int
+    duration_ms: int
+    state: str  # "applied", "failed" or "planned" (dry run)
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of ``apply``: the scripts it ran (or would run, in a dry run), in order."""
+
+    database: str
+    scripts: tuple[ScriptResult, ...] = ()
+    dry_run: bool = False
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def applied(self) -> int:
+        """How many scripts were applied."""
+        return sum(1 for s in self.scripts if s.state == "applied")
+
+
+@dataclass
+class _Pending:
+    script: Script
+    fingerprint: Fingerprint
+    statements: list[Statement] | None  # None: too big to keep, stream it again
+    count: int
+    reapply: bool = False
+
+
+@dataclass
+class _Counts:
+    executed: int = 0
+    tolerated: int = 0
+    used_use: bool = False
+    started: float = field(default_factory=time.monotonic)
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def statuses(scripts: Sequence[Script], prints: dict[int, Fingerprint], history: dict[int, HistoryRow]) -> list[ScriptStatus]:
+    """Every script's and every history row's state, by version."""
+    out: list[ScriptStatus] = []
+    on_disk = {s.version: s for s in scripts}
+    for version in sorted(set(on_disk) | set(history)):
+        script, row = on_disk.get(version), history.get(version)
+        when = row.applied_at.isoformat(timespec="seconds") if row and row.applied_at else None
+        if script is None:
+            assert row is not None
+            out.append(ScriptStatus(version, row.name, row.file, "missing", when, None, row.checksum))
+            continue
+        current = prints[version].checksum
+        if row is None:
+            state = "pending"
+        elif row.state == "failed":
+            state = "failed"
+        else:
+            state = "applied" if row.checksum == current else "changed"
+        out.append(ScriptStatus(version, script.name, script.file, state, when, current, row.checksum if row else None))
+    return out
+
+
+def _fingerprints(scripts: Sequence[Script]) -> dict[int, Fingerprint]:
+    return {s.version: s.fingerprint() for s in scripts}
+
+
+def _connect(url: DatabaseURL, options: Options, reporter: Reporter, *, readonly: bool) -> Database | None:
+    """Open the database, retrying for up to ``options.wait`` seconds while it does not accept connections."""
+    deadline = time.monotonic() + options.wait
+    next_notice = time.monotonic() + WAIT_NOTICE_SECONDS
+    while True:
+        try:
+            return open_database(url, create=options.create_database, readonly=readonly, notify=reporter.info)
+        except ConnectError as exc:
+            now = time.monotonic()
+            if not exc.retryable or now >= deadline:
+                if options.wait and exc.retryable:
+                    raise ConnectError(f"gave up after waiting {options.wait:.0f}s: {exc}") from None
+                raise
+            if now >= next_notice:
+                reporter.info(f"waiting for {url.redacted()} to accept connections ({options.wait - (deadline - now):.0f}s): {exc}")
+                next_notice = now + WAIT_NOTICE_SECONDS
+            time.sleep(min(0.5, max(0.0, deadline - now)))
+
+
+def status(url: DatabaseURL, options: Options = Options(), reporter: Reporter | None = None) -> list[ScriptStatus]:
+    """Each script's state against the database, changing nothing."""
+    reporter = reporter or Reporter()
+    found = discover(options.directory, url.kind)
+    for w in found.warnings:
+        reporter.warning(w)
+    prints = _fingerprints(found.scripts)
+    db = _connect(url, replace(options, create_database=False), reporter, readonly=True)
+    try:
+        history = db.read_history() if db else {}
+    finally:
+        if db:
+            db.close()
+    return statuses(found.scripts, prints, history)
+
+
+# --- applying --------------------------------------------------------------------------------------
+
+
+def apply(url: DatabaseURL, options: Options = Options(), reporter: Reporter | None = None) -> Result:
+    """Apply every pending script in version order, each exactly once, under the migration lock."""
+    reporter = reporter or Reporter()
+    found = discover(options.directory, url.kind)
+    warnings = list(found.warnings)
+    for w in warnings:
+        reporter.warning(w)
+    prints = _fingerprints(found.scripts)
+    db = _connect(url, replace(options, create_database=options.create_database and not options.dry_run), reporter, readonly=options.dry_run)
+    try:
+        history = db.read_history() if db else {}
+        todo = _plan(found.scripts, prints, history, options, reporter, warnings)
+        if not todo:
+            reporter.info("nothing to do: every script is applied")
+            return Result(url.redacted(), (), options.dry_run, tuple(warnings))
+        pending = [_prepare(script, prints[script.version], reapply, url.kind) for script, reapply in todo]
+        if options.dry_run or db is None:
+            return _dry_run(url, pending, reporter, warnings)
+        prepared = {p.script.version: p for p in pending}
+        return _apply_locked(db, url, found.scripts, prints, prepared, options, reporter, warnings)
+    finally:
+        if db:
+            db.close()
+
+
+def _plan(
+    scripts: Sequence[Script],
+    prints: dict[int, Fingerprint],
+    history: dict[int, HistoryRow],
+    options: Options,
+    reporter: Reporter,
+    warnings: list[str],
+) -> list[tuple[Script, bool]]:
+    """What to run, in order, and whether each is a re-run; refuses when applied scripts changed."""
+    states = statuses(scripts, prints, history)
+    changed = [s for s in states if s.state == "changed"]
+    missing = [s for s in states if s.state == "missing"]
+    if changed and not options.reapply_changed:
+        raise ChangedError(_changed_message(changed))
+    if missing:
+        text = ", ".join(s.file for s in missing)
+        if options.strict:
+            raise ChangedError(f"recorded scripts are missing from {options.directory}: {text}; restore them, or run without --strict")
+        _warn(reporter, warnings, f"recorded as applied but missing from {options.directory}: {text}")
+    by_version = {s.version: s for s in scripts}
+    wanted = {"pending", "failed"} | ({"changed"} if options.reapply_changed else set())
+    todo = [s for s in states if s.state in wanted and (options.target is None or s.version <= options.target)]
+    highest = max((v for v, r in history.items() if r.state == "applied"), default=None)
+    late = [s for s in todo if s.state == "pending" and highest is not None and s.version < highest]
+    if late:
+        text = ", ".join(s.file for s in late)
+        if options.strict:
+            raise ChangedError(f"{text}: older than the newest applied version {highest}; renumber them, or run without --strict")
+        _warn(reporter, warnings, f"applying out of order (older than the newest applied version {highest}): {text}")
+    return [(by_version[s.version], s.state == "changed") for s in todo]
+
+
+def _warn(reporter: Reporter, warnings: list[str], message: str) -> None:
+    warnings.append(message)
+    reporter.warning(message)
+
+
+def _changed_message(changed: Sequence[ScriptStatus]) -> str:
+    lines = ["applied scripts were edited since they ran; nothing was applied:"]
+    for s in changed:
+        lines.append(f"  {s.file}: recorded {s.recorded_checksum}, now {s.checksum}")
+    lines.append("choose one: restore the files as they were; or `repair` to accept the edits as they are;")
+    lines.append("or `apply --reapply-changed` to re-run the edited scripts (errors meaning 'already there' are tolerated)")
+    return "\n".join(lines)
+
+
+def _prepare(script: Script, fingerprint: Fingerprint, reapply: bool, kind: str) -> _Pending:
+    """Split the script once before anything runs, so that bad input stops the run before it starts."""
+    keep = fingerprint.size <= PRESPLIT_BYTES
+    kept: list[Statement] = []
+    count = 0
+    for stmt in iter_split(read_statements_text(script), kind, filename=str(script.path)):
+        count += 1
+        if keep:
+            kept.append(stmt)
+    return _Pending(script, fingerprint, kept if keep else None, count, reapply)
+
+
+def _dry_run(url: DatabaseURL, pending: Sequence[_Pending], reporter: Reporter, warnings: list[str]) -> Result:
+    results = []
+    for p in pending:
+        results.append(ScriptResult(p.script.version, p.script.name, p.script.file, p.count, 0, 0, "planned"))
+        reporter.planned(p.script, p.count, p.fingerprint.no_transaction)
+        for stmt in p.statements or _stream(p.script, url.kind):
+            reporter.statement(p.script, stmt)
+    return Result(url.redacted(), tuple(results), True, tuple(warnings))
+
+
+def _stream(script: Script, kind: str) -> Iterator[Statement]:
+    return iter_split(read_statements_text(script), kind, filename=str(script.path))
+
+
+def _apply_locked(
+    db: Database,
+    url: DatabaseURL,
+    scripts: Sequence[Script],
+    prints: dict[int, Fingerprint],
+    prepared: dict[int, _Pending],
+    options: Options,
+    reporter: Reporter,
+    warnings: list[str],
+) -> Result:
+    db.lock(options.lock_timeout, reporter.info)
+    try:
+        db.ensure_history()
+        # Another runner may have applied scripts while this one waited: plan again from the history now.
+        todo = _plan(scripts, prints, db.read_history(), options, Reporter(), [])
+        if not todo:
+            reporter.info("nothing to do: another runner applied the pending scripts")
+            return Result(url.redacted(), (), False, tuple(warnings))
+        who = db.whoami()
+        results: list[ScriptResult] = []
+        for script, reapply in todo:
+            pending = prepared.get(script.version) or _prepare(script, prints[script.version], reapply, url.kind)
+            results.append(_apply_script(db, pending, who, reporter))
+        return Result(url.redacted(), tuple(results), False, tuple(warnings))
+    finally:
+        db.unlock()
+
+
+def _apply_script(db: Database, pending: _Pending, who: str, reporter: Reporter) -> ScriptResult:
+    script, fp = pending.script, pending.fingerprint
+    transactional = not fp.no_transaction
+    counts = _Counts()
+    reporter.script_started(script, pending.count)
+    statements: Iterable[Statement] = pending.statements if pending.statements is not None else _stream(script, db.kind)
+    db.begin(transactional)
+    try:
+        for batch in _batches(statements, db, transactional, reporter, script, counts):
+            _run_batch(db, script, batch, counts, reporter)
+            reporter.progress(script, counts.executed + counts.tolerated, pending.count, time.monotonic() - counts.started)
+        row = _history_row(script, fp, counts, "applied", who)
+        db.write_history(row)
+        db.commit()
+    except BaseException as exc:
+        _after_failure(db, script, fp, counts, who, transactional, exc)
+        raise
+    finally:
+        db.after_script(counts.used_use)
+    result = ScriptResult(script.version, script.name, script.file, counts.executed, counts.tolerated, row.duration_ms, "applied")
+    reporter.script_done(result)
+    return result
+
+
+def _after_failure(
+    db: Database, script: Script, fp: Fingerprint, counts: _Counts, who: str, transactional: bool, exc: BaseException
+) -> None:
+    """Undo what can be undone; where statements have committed already, record the script as failed."""
+    try:
+        db.rollback()
+        if (not transactional or db.kind == "mysql") and isinstance(exc, SqlrunError):
+            db.write_history(_history_row(script, fp, counts, "failed", who))
+            db.commit()
+    except Exception:  # the connection may be gone; the original error is what the user must see
+        pass
+
+
+def _history_row(script: Script, fp: Fingerprint, counts: _Counts, state: str, who: str) -> HistoryRow:
+    return HistoryRow(
+        version=script.version,
+        name=script.name,
+        file=script.file,
+        checksum=fp.checksum,
+        state=state,
+        applied_at=utcnow(),
+        duration_ms=int((time.monotonic() - counts.started) * 1000),
+        statements=counts.executed,
+        tolerated=counts.tolerated,
+        applied_by=who,
+    )
+
+
+def _batches(
+    statements: Iterable[Statement], db: Database, transactional: bool, reporter: Reporter, script: Script, counts: _Counts
+) -> Iterator[list[Statement]]:
+    """Group statements for one round trip each; COPY and (outside a transaction) everything go alone."""
+    limit = db.batch_statements if transactional else 1
+    batch: list[Statement] = []
+    size = 0
+    absorb = transactional and db.kind != "mysql"
+    for stmt in statements:
+        if _SPECIAL_START.match(stmt.text):
+            counts.used_use = counts.used_use or is_use(stmt.text)
+            if _is_absorbed(stmt, absorb, script, reporter):
+                continue
+        if stmt.copy_data is not None or len(batch) >= limit or size + len(stmt.text) > db.batch_bytes:
+            if batch:
+                yield batch
+            batch, size = [], 0
+        batch.append(stmt)
+        size += len(stmt.text)
+        if stmt.copy_data is not None:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _is_absorbed(stmt: Statement, absorb: bool, script: Script, reporter: Reporter) -> bool:
+    """True for a script's own BEGIN/COMMIT inside the transaction sqlrun already runs it in."""
+    if not absorb:
+        return False
+    control = transaction_control(stmt.text)
+    if control == "rollback":
+        raise StatementError(
+            f"{script.path}:{stmt.line}: {first_line(stmt.text)}: a script that runs in sqlrun's transaction cannot "
+            "roll it back; put '-- sqlrun: no-transaction' on its first line to manage transactions yourself"
+        )
+    if control is not None:
+        reporter.absorbed(script, stmt)
+        return True
+    return False
+
+
+def _run_batch(db: Database, script: Script, batch: list[Statement], counts: _Counts, reporter: Reporter) -> None:
+    """Run a batch; a tolerated error skips only its own statement, any other stops the script."""
+    start = 0
+    while start < len(batch):
+        outcome = db.run_batch(batch[start:] if start else batch)
+        counts.executed += outcome.done
+        if outcome.error is None:
+            break
+        failed = batch[start + outcome.done]
+        reason = db.tolerated(outcome.error, failed)
+        if reason is None:
+            raise StatementError(
+                f"{script.path}:{failed.line}: statement failed: {first_line(failed.text)}\n  {db.describe(outcome.error)}"
+            ) from outcome.error
+        counts.tolerated += 1
+        reporter.tolerated(script, failed, reason)
+        start += outcome.done + 1
+    if reporter.verbose:
+        for stmt in batch:
+            reporter.statement(script, stmt)
+
+
+# --- bookkeeping commands ------------------------------------------------------------------------------
+
+
+def repair(url: DatabaseURL, options: Options = Options(), reporter: Reporter | None = None) -> list[ScriptStatus]:
+    """Accept the current checksum of every changed script, keeping the previous checksum and when it was replaced."""
+    reporter = reporter or Reporter()
+    found = discover(options.directory, url.kind)
+    prints = _fingerprints(found.scripts)
+    db = _connect(url, options, reporter, readonly=False)
+    assert db is not None
+    try:
+        db.lock(options.lock_timeout, reporter.info)
+        try:
+            db.ensure_history()
+            history = db.read_history()
+            changed = [s for s in statuses(found.scripts, prints, history) if s.state == "changed"]
+            db.begin(True)
+            for s in changed:
+                old = history[s.version]
+                db.write_history(replace(old, checksum=s.checksum or old.checksum, file=s.file, name=s.name, previous_checksum=old.checksum, checksum_replaced_at=utcnow()))
+                reporter.info(f"repaired {s.file}: checksum {old.checksum[:12]}... -> {(s.checksum or '')[:12]}...")
+            db.commit()
+            return changed
+        finally:
+            db.unlock()
+    finally:
+        db.close()
+
+
+def baseline(url: DatabaseURL, version: int, options: Options = Options(), reporter: Reporter | None = None) -> list[Script]:
+    """Record every script up to ``version`` as applied without running it (for a database built some other way)."""
+    reporter = reporter or Reporter()
+    found = discover(options.directory, url.kind)
+    chosen = [s for s in found.scripts if s.version <= version]
+    prints = _fingerprints(chosen)
+    db = _connect(url, options, reporter, readonly=False)
+    assert db is not None
+    try:
+        db.lock(options.lock_timeout, reporter.info)
+        try:
+            db.ensure_history()
+            history = db.read_history()
+            who = f"{db.whoami()} (baseline)"
+            todo = [s for s in chosen if s.version not in history or history[s.version].state == "failed"]
+            db.begin(True)
+            for s in todo:
+                db.write_history(HistoryRow(s.version, s.name, s.file, prints[s.version].checksum, "applied", utcnow(), applied_by=who))
+                reporter.info(f"baselined {s.file}")
+            db.commit()
+            return todo
+        finally:
+            db.unlock()
+    finally:
+        db.close()
