@@ -107,7 +107,11 @@ class ConsoleReporter(Reporter):
 
     def script_done(self, result: ScriptResult) -> None:
         tolerated = f", {result.tolerated} tolerated" if result.tolerated else ""
-        self.line(f"applied {result.file}: {result.statements} statements{tolerated}, {_ms(result.duration_ms)}")
+        self.line(f"applied {result.file}: {_n(result.statements, 'statement')}{tolerated}, {_ms(result.duration_ms)}")
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _ms(ms: int) -> str:
@@ -117,28 +121,33 @@ def _ms(ms: int) -> str:
 # --- argument parsing ----------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every command."""
-    common = argparse.ArgumentParser(add_help=False)
+def _common(*, inherit: bool) -> argparse.ArgumentParser:
+    """The options every command takes; ``inherit`` makes a subcommand keep values given before its name."""
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS if inherit else None)
     g = common.add_argument_group("connection and scripts")
     g.add_argument("--database-url", metavar="URL", help="database URL (default: DATABASE_URL, MYSQL_*, PG* or sqlite:///data/app.db)")
-    g.add_argument("--dir", metavar="DIR", default=None, help=f"folder of numbered .sql scripts (default: {DEFAULT_DIRECTORY})")
+    g.add_argument("--dir", metavar="DIR", help=f"folder of numbered .sql scripts (default: {DEFAULT_DIRECTORY})")
     g.add_argument("--env-file", metavar="FILE", help="read variables from FILE instead of ./.env (the real environment wins)")
-    g.add_argument("--wait", metavar="SECONDS", type=float, default=None, help="retry connecting for up to SECONDS while the database starts (exit 4 after)")
-    g.add_argument("--no-create-database", action="store_true", default=None, help="fail instead of creating a missing database")
-    g.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=None, help=f"how long to wait for another runner's lock (default {DEFAULT_LOCK_TIMEOUT:.0f}; exit 5 after)")
-    g.add_argument("--strict", action="store_true", default=None, help="treat missing and out-of-order scripts as errors")
+    g.add_argument("--wait", metavar="SECONDS", type=float, help="retry connecting for up to SECONDS while the database starts (exit 4 after)")
+    g.add_argument("--no-create-database", action="store_true", help="fail instead of creating a missing database")
+    g.add_argument("--lock-timeout", metavar="SECONDS", type=float, help=f"how long to wait for another runner's lock (default {DEFAULT_LOCK_TIMEOUT:.0f}; exit 5 after)")
+    g.add_argument("--strict", action="store_true", help="treat missing and out-of-order scripts as errors")
     o = common.add_argument_group("output")
-    o.add_argument("-v", "--verbose", action="store_true", default=None, help="show every statement, and tracebacks on errors")
-    o.add_argument("-q", "--quiet", action="store_true", default=None, help="show only errors and the summary")
+    o.add_argument("-v", "--verbose", action="store_true", help="show every statement, and tracebacks on errors")
+    o.add_argument("-q", "--quiet", action="store_true", help="show only errors and the summary")
+    return common
 
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command."""
     parser = argparse.ArgumentParser(
         prog="sqlrun",
         description="Apply numbered SQL scripts to SQLite, MySQL/MariaDB or PostgreSQL, each exactly once.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
+        parents=[_common(inherit=False)],
     )
+    common = _common(inherit=True)
     parser.add_argument("--version", action="version", version=f"sqlrun {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -51,7 +51,7 @@ class DatabaseURL:
     def redacted(self) -> str:
         """The URL as text with the password replaced by ``***``."""
         if self.kind == "sqlite":
-            return f"sqlite:///{self.database}" if not os.path.isabs(self.database or "") else f"sqlite://{self.database}"
+            return f"sqlite:///{self.database}"  # an absolute path brings its own slash: sqlite:////abs.db
         auth = ""
         if self.user:
             auth = quote(self.user, safe="")
