@@ -20,8 +20,9 @@ import pytest
 
 from sqlrun.config import DatabaseURL, parse_url
 
-MYSQL_URL = os.environ.get("SQLRUN_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/")
-POSTGRESQL_URL = os.environ.get("SQLRUN_TEST_POSTGRESQL_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+DEFAULT_URLS = {"mysql": "mysql://root@127.0.0.1:3306/", "postgresql": "postgresql://postgres@127.0.0.1:5432/postgres"}
+ENV_URLS = {"mysql": "SQLRUN_TEST_MYSQL_URL", "postgresql": "SQLRUN_TEST_POSTGRESQL_URL"}
+SERVER_URLS = {kind: os.environ.get(var) or DEFAULT_URLS[kind] for kind, var in ENV_URLS.items()}
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = ("sqlite", "mysql", "postgresql")
 _unreachable: dict[str, str] = {}
@@ -29,20 +30,36 @@ _unreachable: dict[str, str] = {}
 
 def _server_reason(kind: str) -> str | None:
     """Why the server for ``kind`` cannot be used, or None when it answers."""
-    if kind in _unreachable:
-        return _unreachable[kind] or None
+    if kind not in _unreachable:
+        _unreachable[kind] = _probe(kind)
+    return _unreachable[kind] or None
+
+
+def _probe(kind: str) -> str:
+    """'' when a server for ``kind`` answers (starting a throwaway one if need be), else why not."""
     try:
         with admin(kind) as cur:
             cur.execute("SELECT 1")
-        _unreachable[kind] = ""
-    except Exception as exc:  # any failure to reach it is a reason to skip (or to fail in CI)
-        _unreachable[kind] = f"{kind} server not reachable at {server_url(kind).redacted()}: {exc}"
-    return _unreachable[kind] or None
+        return ""
+    except Exception as exc:  # any failure to reach it is a reason to look further
+        first = f"{kind} server not reachable at {server_url(kind).redacted()}: {exc}"
+    if os.environ.get(ENV_URLS[kind]):
+        return first  # the user named a server: do not quietly test another one
+    import servers
+
+    try:
+        SERVER_URLS[kind] = servers.start_mysql() if kind == "mysql" else servers.start_postgresql()
+        with admin(kind) as cur:
+            cur.execute("SELECT 1")
+        print(f"\nusing a throwaway {kind} server at {SERVER_URLS[kind]}")
+        return ""
+    except Exception as exc:  # no binaries, or they would not start
+        return f"{first}; no throwaway server either: {exc}"
 
 
 def server_url(kind: str) -> DatabaseURL:
     """The admin URL of the test server for ``kind``."""
-    return parse_url(MYSQL_URL if kind == "mysql" else POSTGRESQL_URL)
+    return parse_url(SERVER_URLS[kind])
 
 
 class admin:
