@@ -6,7 +6,7 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from .config import DatabaseURL
 from .dialects import Database, HistoryRow, open_database
@@ -14,8 +14,10 @@ from .dialects.base import utcnow
 from .errors import ChangedError, ConnectError, SqlrunError, StatementError
 from .report import Reporter
 from .scripts import Fingerprint, Script, discover, read_statements_text
-from .splitter import Statement, iter_split
 from .sqltext import first_line, is_use, transaction_control
+
+if TYPE_CHECKING:  # the splitter is imported only when a script is pending: a no-op run never needs it
+    from .splitter import Statement
 
 DEFAULT_DIRECTORY = "data/migrations"
 DEFAULT_LOCK_TIMEOUT = 3600.0  # an hour: other runners may be busy with a slow migration
@@ -244,7 +246,7 @@ def _prepare(script: Script, fingerprint: Fingerprint, reapply: bool, kind: str)
     keep = fingerprint.size <= PRESPLIT_BYTES
     kept: list[Statement] = []
     count = 0
-    for stmt in iter_split(read_statements_text(script), kind, filename=str(script.path)):
+    for stmt in _stream(script, kind):
         count += 1
         if keep:
             kept.append(stmt)
@@ -262,6 +264,8 @@ def _dry_run(url: DatabaseURL, pending: Sequence[_Pending], reporter: Reporter, 
 
 
 def _stream(script: Script, kind: str) -> Iterator[Statement]:
+    from .splitter import iter_split
+
     return iter_split(read_statements_text(script), kind, filename=str(script.path))
 
 

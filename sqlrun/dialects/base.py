@@ -7,11 +7,13 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..config import DatabaseURL
 from ..errors import ConfigError, ConnectError, LockTimeoutError
-from ..splitter import Statement
+
+if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
+    from ..splitter import Statement
 
 HISTORY_TABLE = "sqlrun_history"
 HISTORY_COLUMNS = (

@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import pymysql
 from pymysql.constants import CLIENT
 
 from ..config import DatabaseURL
 from ..errors import ConfigError
-from ..splitter import Statement
 from ..sqltext import is_drop, keywords
 from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, Notify, bad_shape, client_host, connect_error
+
+if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
+    from ..splitter import Statement
 
 CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS {table} (
     version BIGINT NOT NULL PRIMARY KEY,

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import psycopg
 from psycopg import sql as pgsql
 
 from ..config import DatabaseURL
 from ..errors import ConnectError
-from ..splitter import Statement
 from ..sqltext import is_drop
 from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, Notify, bad_shape, client_host, connect_error
+
+if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
+    from ..splitter import Statement
 
 CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS {table} (
     version BIGINT PRIMARY KEY,

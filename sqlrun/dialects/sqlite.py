@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import sqlite3
 from datetime import datetime
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from ..config import DatabaseURL
-from ..splitter import Statement
 from ..sqltext import is_drop
 from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, Notify, bad_shape, client_host, connect_error
+
+if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
+    from ..splitter import Statement
 
 CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS main.sqlrun_history (
     version INTEGER PRIMARY KEY,
