@@ -10,6 +10,7 @@ Drivers are imported only when their database is used, so ``import sqlrun`` stay
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
@@ -34,27 +35,56 @@ __all__ = [
 ]
 
 
-def _resolve(url: str | None, directory: str, options: dict[str, Any]):  # noqa: ANN202
+def _resolve(url: str | None, directory: str | PathLike[str], **fields: Any):  # noqa: ANN202
     from pathlib import Path
 
     from .config import resolve_url
     from .runner import Options
 
     database, _ = resolve_url(url)
-    return database, Options(directory=Path(directory), **options)
+    return database, Options(directory=Path(directory), **fields)
 
 
-def apply(url: str | None = None, directory: str = "data/migrations", **options: Any) -> Result:
-    """Apply pending scripts; ``options`` are runner.Options fields (target, lock_timeout, wait, dry_run...)."""
+def apply(
+    url: str | None = None,
+    directory: str | PathLike[str] = "data/migrations",
+    *,
+    target: int | None = None,
+    dry_run: bool = False,
+    wait: float = 0.0,
+    create_database: bool = True,
+    lock_timeout: float | None = None,
+    strict: bool = False,
+    reapply_changed: bool = False,
+) -> Result:
+    """Apply pending scripts in version order, each exactly once; see docs/operations.md ("Library API").
+
+    ``url`` None means DATABASE_URL, MYSQL_*, PG* from the environment, else ``sqlite:///data/app.db``
+    (``.env`` is not read: that is the command line's job). Progress goes to the ``sqlrun`` logger, never to
+    stdout. Raises a ``SqlrunError`` subclass: StatementError, ConfigError/ScriptError/SplitError,
+    ChangedError, ConnectError (``wait`` ran out, or the login is refused) or LockTimeoutError
+    (``lock_timeout`` seconds, default an hour, waiting for another runner).
+    """
     from . import runner
 
-    database, opts = _resolve(url, directory, options)
+    # lock_timeout None keeps runner.DEFAULT_LOCK_TIMEOUT without importing the runner here.
+    extra: dict[str, Any] = {} if lock_timeout is None else {"lock_timeout": lock_timeout}
+    database, opts = _resolve(
+        url, directory, target=target, dry_run=dry_run, wait=wait, create_database=create_database,
+        strict=strict, reapply_changed=reapply_changed, **extra,
+    )
     return runner.apply(database, opts)
 
 
-def status(url: str | None = None, directory: str = "data/migrations", **options: Any) -> list[ScriptStatus]:
-    """Each script's state (applied, pending, changed, failed, missing), changing nothing."""
+def status(
+    url: str | None = None,
+    directory: str | PathLike[str] = "data/migrations",
+    *,
+    wait: float = 0.0,
+    strict: bool = False,
+) -> list[ScriptStatus]:
+    """Each script's state (applied, pending, changed, failed, missing), changing nothing (not even creating the database)."""
     from . import runner
 
-    database, opts = _resolve(url, directory, options)
+    database, opts = _resolve(url, directory, wait=wait, strict=strict)
     return runner.status(database, opts)

@@ -81,7 +81,7 @@ class ConsoleReporter(Reporter):
 
     def planned(self, script, count: int, no_transaction: bool) -> None:  # type: ignore[no-untyped-def]
         extra = ", no transaction" if no_transaction else ""
-        self.line(f"would apply {script.file}: {count} statements{extra}")
+        self.line(f"{self._paint('would apply', '36')} {script.file}: {_n(count, 'statement')}{extra}")
 
     def progress(self, script, done: int, total: int, elapsed: float) -> None:  # type: ignore[no-untyped-def]
         if not self.tty or self.quiet or elapsed < 1.0:
@@ -107,7 +107,7 @@ class ConsoleReporter(Reporter):
 
     def script_done(self, result: ScriptResult) -> None:
         tolerated = f", {result.tolerated} tolerated" if result.tolerated else ""
-        self.line(f"applied {result.file}: {_n(result.statements, 'statement')}{tolerated}, {_ms(result.duration_ms)}")
+        self.line(f"{self._paint('applied', '32')} {result.file}: {_n(result.statements, 'statement')}{tolerated}, {_ms(result.duration_ms)}")
 
 
 def _n(count: int, noun: str) -> str:
@@ -213,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(ns, url, reporter)
     except SqlrunError as exc:
         reporter.error(str(exc))
+        if getattr(ns, "json", False):  # stdout stays valid JSON for scripts that parse it (docs/json.md)
+            _print_json({"error": {"type": type(exc).__name__, "message": reporter.redact(str(exc)), "exit_code": exc.exit_code}})
         if ns.verbose:
             _traceback(reporter)
         return exc.exit_code
@@ -275,7 +277,7 @@ def _summary(result: Result, reporter: ConsoleReporter, elapsed: float) -> None:
     elif result.scripts:
         statements = sum(s.statements for s in result.scripts)
         tolerated = sum(s.tolerated for s in result.scripts)
-        reporter.always(f"done: {result.applied} script(s) applied, {statements} statements, {tolerated} tolerated, {elapsed:.2f} s")
+        reporter.always(f"{reporter._paint('done:', '1;32')} {result.applied} script(s) applied, {statements} statements, {tolerated} tolerated, {elapsed:.2f} s")
     elif reporter.quiet:
         reporter.always("done: nothing to do")
 

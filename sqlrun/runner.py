@@ -134,8 +134,9 @@ def _fingerprints(scripts: Sequence[Script]) -> dict[int, Fingerprint]:
 
 def _connect(url: DatabaseURL, options: Options, reporter: Reporter, *, readonly: bool) -> Database | None:
     """Open the database, retrying for up to ``options.wait`` seconds while it does not accept connections."""
-    deadline = time.monotonic() + options.wait
-    next_notice = time.monotonic() + WAIT_NOTICE_SECONDS
+    started = time.monotonic()
+    deadline = started + options.wait
+    next_notice = started  # say at once that we wait (docker logs would look hung otherwise), then every few seconds
     while True:
         try:
             return open_database(url, create=options.create_database, readonly=readonly, notify=reporter.info)
@@ -143,10 +144,10 @@ def _connect(url: DatabaseURL, options: Options, reporter: Reporter, *, readonly
             now = time.monotonic()
             if not exc.retryable or now >= deadline:
                 if options.wait and exc.retryable:
-                    raise ConnectError(f"gave up after waiting {options.wait:.0f}s: {exc}") from None
+                    raise ConnectError(f"gave up after waiting {options.wait:.0f}s (--wait): {exc}") from None
                 raise
             if now >= next_notice:
-                reporter.info(f"waiting for {url.redacted()} to accept connections ({options.wait - (deadline - now):.0f}s): {exc}")
+                reporter.info(f"waiting for the database ({now - started:.0f}s of {options.wait:.0f}s): {exc}")
                 next_notice = now + WAIT_NOTICE_SECONDS
             time.sleep(min(0.5, max(0.0, deadline - now)))
 
