@@ -23,14 +23,16 @@ from .errors import (
     SqlrunError,
     StatementError,
 )
-from .splitter import Statement, iter_split, split
 
 if TYPE_CHECKING:
+    from typing import Iterable, Iterator, TextIO
+
     from .runner import Result, ScriptStatus
+    from .splitter import Statement
 
 __version__ = "0.1.0"
 __all__ = [
-    "apply", "status", "split", "iter_split", "Statement", "SqlrunError", "StatementError", "ConfigError",
+    "apply", "status", "split", "iter_split", "SqlrunError", "StatementError", "ConfigError",
     "ScriptError", "SplitError", "ChangedError", "ConnectError", "LockTimeoutError", "__version__",
 ]
 
@@ -88,3 +90,17 @@ def status(
 
     database, opts = _resolve(url, directory, wait=wait, strict=strict)
     return runner.status(database, opts)
+
+
+def split(text: str, dialect: str, *, filename: str | None = None) -> list[Statement]:
+    """Split ``text`` into statements the way ``dialect``'s official client does (see sqlrun.splitter)."""
+    from .splitter import split as _split
+
+    return _split(text, dialect, filename=filename)
+
+
+def iter_split(chunks: TextIO | Iterable[str], dialect: str, *, filename: str | None = None) -> Iterator[Statement]:
+    """Stream statements from a text file object or an iterable of text chunks (see sqlrun.splitter)."""
+    from .splitter import iter_split as _iter_split
+
+    return _iter_split(chunks, dialect, filename=filename)
