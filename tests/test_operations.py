@@ -503,3 +503,15 @@ def test_no_color_on_a_terminal_keeps_plain_words(tmp_path: Path, scripts) -> No
     )
     assert "applied 001_a.sql" in output
     assert "\x1b[" not in output, repr(output)
+
+
+def test_json_warnings_are_strings(db: TempDatabase, scripts, cli) -> None:
+    folder = scripts({"001_a.sql": A, "003_c.sql": C})
+    assert cli("--database-url", db.url, "--dir", str(folder)).code == 0
+    scripts({"002_b.sql": B})  # arrives after 003 ran: applied out of order, with a warning
+    result = cli("apply", "--database-url", db.url, "--dir", str(folder), "--json")
+    assert result.code == 0, result.text
+    data = json.loads(result.out)
+    assert_shape(data, "apply")
+    assert len(data["warnings"]) == 1 and isinstance(data["warnings"][0], str)
+    assert "out of order" in data["warnings"][0] and "002_b.sql" in data["warnings"][0]
