@@ -62,7 +62,7 @@ def test_the_script_is_posix_sh() -> None:
 
 def test_late_database_is_migrated_before_the_command_starts(server_db: TempDatabase, workdir: Path) -> None:
     target = server_url(server_db.kind)
-    with LateServer(target.host or "127.0.0.1", target.port or 0) as late:
+    with LateServer(target.host or "127.0.0.1", target.port or {"mysql": 3306, "postgresql": 5432}[server_db.kind]) as late:
         url = _raw_url(late.url_for(server_db.url))
         proc = subprocess.Popen(
             [str(ENTRYPOINT), *app_command()], cwd=workdir, env=entrypoint_env(url),
