@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Sequence
 
@@ -37,6 +38,12 @@ EXISTS_MESSAGES = ("already exists", "duplicate column name")
 MISSING_MESSAGES = ("no such table", "no such index", "no such trigger", "no such view", "no such column")
 DUPLICATE_CODES = {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
 BUSY_TIMEOUT = 30.0
+# Closing any descriptor of a file drops every POSIX lock the process holds on it (fcntl(2)), SQLite's own
+# included: a session of the app, or of this process, would lose its locks mid-transaction. So the flock
+# descriptor of each file stays open for the life of the process and is only ever unlocked.
+_LOCK_FDS: dict[tuple[int, int], int] = {}
+_LOCKS_HELD: set[tuple[int, int]] = set()
+_LOCK_GUARD = threading.Lock()
 
 
 class SQLiteDatabase(Database):
@@ -48,7 +55,7 @@ class SQLiteDatabase(Database):
         super().__init__(url)
         self.conn = conn
         self.path = path
-        self._lock_fd: int | None = None
+        self._lock_key: tuple[int, int] | None = None
 
     @classmethod
     def open(cls, url: DatabaseURL, *, create: bool, readonly: bool, notify: Notify) -> SQLiteDatabase:
@@ -156,22 +163,34 @@ class SQLiteDatabase(Database):
         # flock() locks belong to the open file description, so they neither clash with SQLite's own POSIX
         # byte-range locks nor vanish when SQLite closes another descriptor of the file; the kernel drops
         # them when the process dies, and they work across containers that share the file.
-        if self.path is None:
+        if self.path is None or self._lock_key is not None:
             return True
         import fcntl
 
-        if self._lock_fd is None:
-            self._lock_fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
+        st = os.stat(self.path)
+        key = (st.st_dev, st.st_ino)
+        with _LOCK_GUARD:
+            if key in _LOCKS_HELD:  # another session of this process: flock alone would let it share the lock
+                return False
+            fd = _LOCK_FDS.get(key)
+            if fd is None:
+                fd = _LOCK_FDS[key] = os.open(self.path, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            _LOCKS_HELD.add(key)
+        self._lock_key = key
         return True
 
     def unlock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # closing the descriptor releases the flock
-            self._lock_fd = None
+        if self._lock_key is not None:
+            import fcntl
+
+            with _LOCK_GUARD:
+                fcntl.flock(_LOCK_FDS[self._lock_key], fcntl.LOCK_UN)
+                _LOCKS_HELD.discard(self._lock_key)
+            self._lock_key = None
 
 
 def _iso(value: datetime | None) -> str | None:
