@@ -92,7 +92,8 @@ def create_database(url: DatabaseURL) -> None:
             with _connect(url, maintenance) as conn:
                 conn.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(url.database or "")))
                 return
-        except psycopg.errors.DuplicateDatabase:
+        except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+            # Two CREATE DATABASE at once: the loser meets the winner's row in pg_database's unique index.
             return
         except psycopg.Error as exc:
             last = exc
@@ -128,7 +129,13 @@ class PostgreSQLDatabase(Database):
             return cls(url, _connect(url))
         except psycopg.OperationalError as exc:
             first = exc
-        if url.database and database_missing(url):
+        missing = database_missing(url) if url.database else None
+        if missing is False:  # another runner created it since the first try (replicas starting together)
+            try:
+                return cls(url, _connect(url))
+            except psycopg.OperationalError as exc:
+                first = exc
+        if missing:
             if readonly:
                 return None
             if not create:
