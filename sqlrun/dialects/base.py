@@ -104,6 +104,11 @@ class Database(ABC):
     def write_history(self, row: HistoryRow) -> None:
         """Insert or replace the row for ``row.version`` (inside the current transaction, if any)."""
 
+    def commit_with_history(self, row: HistoryRow) -> None:
+        """Write ``row`` and commit; dialects override it to do both in one round trip."""
+        self.write_history(row)
+        self.commit()
+
     @abstractmethod
     def delete_history(self, version: int) -> None:
         """Remove the row for ``version``."""
@@ -166,6 +171,14 @@ class Database(ABC):
                 next_notice = now + WAIT_NOTICE_SECONDS
             time.sleep(min(delay, max(0.0, timeout - (now - start))))
             delay = min(delay * 2, 0.5)
+
+
+def cannot_create_history(table: str, error: object) -> ConfigError:
+    """The error for a history table this user may not create (a read-only login, say)."""
+    return ConfigError(
+        f"cannot create the history table {table}: {error}; grant this user CREATE on the database, "
+        "or have an administrator create the table once"
+    )
 
 
 def bad_shape(table: str, error: object) -> ConfigError:

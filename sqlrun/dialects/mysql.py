@@ -13,7 +13,7 @@ from pymysql.constants import CLIENT
 from ..config import DatabaseURL
 from ..errors import ConfigError
 from ..sqltext import is_drop, keywords
-from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, Notify, bad_shape, client_host, connect_error
+from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, Notify, bad_shape, cannot_create_history, client_host, connect_error
 
 if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
     from ..splitter import Statement
@@ -205,14 +205,29 @@ class MySQLDatabase(Database):
         return {r[0]: _row(r) for r in rows}
 
     def ensure_history(self) -> None:
-        self._query(CREATE_HISTORY.format(table=self.qualified))
+        try:
+            self._query(CREATE_HISTORY.format(table=self.qualified))
+        except pymysql.Error as exc:
+            raise cannot_create_history(self.table, f"({_code(exc)}) {_message(exc)}") from None
 
     def write_history(self, row: HistoryRow) -> None:
-        values = list(row.values())
-        values[5] = _naive_utc(row.applied_at)
-        values[11] = _naive_utc(row.checksum_replaced_at)
+        self._query(self._replace_history(), _history_values(row))
+
+    def _replace_history(self) -> str:
         placeholders = ", ".join(["%s"] * len(HISTORY_COLUMNS))
-        self._query(f"REPLACE INTO {self.qualified} ({', '.join(HISTORY_COLUMNS)}) VALUES ({placeholders})", values)
+        return f"REPLACE INTO {self.qualified} ({', '.join(HISTORY_COLUMNS)}) VALUES ({placeholders})"
+
+    def commit_with_history(self, row: HistoryRow) -> None:
+        if self.conn.get_autocommit():
+            self.write_history(row)
+            return
+        # One packet instead of three round trips (REPLACE, COMMIT, SET autocommit=1; issue 6, 500 small
+        # scripts). autocommit stays off: the next script's begin() then costs nothing, and rollback() or a
+        # no-transaction script's begin() turns it back on.
+        with self.conn.cursor() as cur:
+            cur.execute(self._replace_history() + ";\nCOMMIT", _history_values(row))
+            while cur.nextset():
+                pass
 
     def delete_history(self, version: int) -> None:
         self._query(f"DELETE FROM {self.qualified} WHERE version = %s", (version,))
@@ -291,6 +306,13 @@ class MySQLDatabase(Database):
             finally:
                 self._lock_conn.close()
                 self._lock_conn = None
+
+
+def _history_values(row: HistoryRow) -> list[Any]:
+    values = list(row.values())
+    values[5] = _naive_utc(row.applied_at)
+    values[11] = _naive_utc(row.checksum_replaced_at)
+    return values
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:

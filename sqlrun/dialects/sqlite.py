@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from ..config import DatabaseURL
 from ..sqltext import is_drop
-from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, Notify, bad_shape, client_host, connect_error
+from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, Notify, bad_shape, cannot_create_history, client_host, connect_error
 
 if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
     from ..splitter import Statement
@@ -102,7 +102,10 @@ class SQLiteDatabase(Database):
         return {r[0]: _row(r) for r in rows}
 
     def ensure_history(self) -> None:
-        self.conn.execute(CREATE_HISTORY)
+        try:
+            self.conn.execute(CREATE_HISTORY)
+        except sqlite3.Error as exc:
+            raise cannot_create_history(self.table, exc) from None
 
     def write_history(self, row: HistoryRow) -> None:
         values = list(row.values())
