@@ -310,8 +310,7 @@ def _apply_script(db: Database, pending: _Pending, who: str, reporter: Reporter)
             _run_batch(db, script, batch, counts, reporter)
             reporter.progress(script, counts.executed + counts.tolerated, pending.count, time.monotonic() - counts.started)
         row = _history_row(script, fp, counts, "applied", who)
-        db.write_history(row)
-        db.commit()
+        db.commit_with_history(row)
     except BaseException as exc:
         _after_failure(db, script, fp, counts, who, transactional, exc)
         raise

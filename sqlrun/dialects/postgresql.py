@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import psycopg
 from psycopg import sql as pgsql
+from psycopg.pq import TransactionStatus
 
 from ..config import DatabaseURL
 from ..errors import ConnectError
@@ -119,6 +120,7 @@ class PostgreSQLDatabase(Database):
         super().__init__(url)
         self.conn = conn
         self.in_transaction = False
+        self._begin_pending = False  # BEGIN not sent yet: it rides with the first batch (one round trip fewer)
         self._schema: str | None = None
         self._lock_conn: psycopg.Connection | None = None
 
@@ -200,6 +202,7 @@ class PostgreSQLDatabase(Database):
             raise cannot_create_history(self.table, _first_line(exc)) from None
 
     def write_history(self, row: HistoryRow) -> None:
+        self._start()
         table = self._table()
         self.conn.execute(pgsql.SQL("DELETE FROM {} WHERE version = %s").format(table), (row.version,))
         insert = pgsql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
@@ -215,6 +218,7 @@ class PostgreSQLDatabase(Database):
             return
         # One round trip instead of three (issue 6: 500 small scripts): values are rendered as literals by
         # psycopg, since a query with several statements cannot take parameters.
+        self._start()
         table = self._table()
         body = pgsql.SQL("DELETE FROM {table} WHERE version = {version}; INSERT INTO {table} ({columns}) VALUES ({values}); COMMIT").format(
             table=table,
@@ -226,24 +230,30 @@ class PostgreSQLDatabase(Database):
         self.in_transaction = False
 
     def delete_history(self, version: int) -> None:
+        self._start()
         self.conn.execute(pgsql.SQL("DELETE FROM {} WHERE version = %s").format(self._table()), (version,))
 
     # --- statements -------------------------------------------------------------------------------
     def begin(self, transactional: bool) -> None:
         self._table()  # resolve the schema before any script statement can change search_path
         if transactional:
+            self.in_transaction = self._begin_pending = True
+
+    def _start(self) -> None:
+        """Send the BEGIN that begin() deferred, when something other than a batch needs the transaction."""
+        if self._begin_pending:
             self.conn.execute(f"BEGIN; SAVEPOINT {SAVEPOINT}")
-            self.in_transaction = True
+            self._begin_pending = False
 
     def commit(self) -> None:
-        if self.in_transaction:
+        if self.in_transaction and not self._begin_pending:
             self.conn.execute("COMMIT")
-            self.in_transaction = False
+        self.in_transaction = self._begin_pending = False
 
     def rollback(self) -> None:
-        if self.in_transaction:
+        if self.in_transaction and not self._begin_pending:
             self.conn.execute("ROLLBACK")
-            self.in_transaction = False
+        self.in_transaction = self._begin_pending = False
 
     def run_batch(self, statements: Sequence[Statement]) -> BatchOutcome:
         if not self.in_transaction:
@@ -261,20 +271,29 @@ class PostgreSQLDatabase(Database):
     def _guarded(self, statements: Sequence[Statement]) -> psycopg.Error | None:
         """Run statements in one round trip after the standing savepoint; on error roll back to it and return the error.
 
-        The savepoint is always set by the *previous* round trip (BEGIN, or the tail of the last batch):
-        PostgreSQL parses a whole multi-statement query before running any of it, so a savepoint sent in
-        the same query as a syntax error would never exist to roll back to.
+        The savepoint is set by the *previous* round trip (the tail of the last batch) or, for a script's
+        first batch, by the deferred BEGIN sent in front of it. PostgreSQL parses a whole multi-statement query
+        before running any of it, so after a syntax error nothing of it ran, the BEGIN included: the
+        transaction status tells the two cases apart.
         """
+        if statements[0].copy_data is not None:
+            self._start()
+        prefix = f"BEGIN; SAVEPOINT {SAVEPOINT};\n" if self._begin_pending else ""
         try:
             if len(statements) == 1 and statements[0].copy_data is not None:
                 self._copy(statements[0])
                 self.conn.execute(NEXT_SAVEPOINT)
             else:
                 body = "\n;\n".join(s.text for s in statements)
-                self.conn.execute(f"{body}\n;\n{NEXT_SAVEPOINT}")
+                self.conn.execute(f"{prefix}{body}\n;\n{NEXT_SAVEPOINT}")
+            self._begin_pending = False
             return None
         except psycopg.Error as exc:
-            self.conn.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+            if self._begin_pending and self.conn.info.transaction_status == TransactionStatus.IDLE:
+                self._start()  # nothing ran: start the transaction now, there is nothing to roll back
+            else:
+                self._begin_pending = False
+                self.conn.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
             return exc
 
     def _autocommit(self, statements: Sequence[Statement]) -> BatchOutcome:
