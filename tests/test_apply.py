@@ -198,9 +198,8 @@ def test_no_transaction_marker_runs_in_autocommit(db: TempDatabase, scripts, cli
     assert db.history()[0][:4] == (1, "n", "applied", 2)
 
 
+@pytest.mark.parametrize("db", ["mysql"], indirect=True)  # USE is MySQL's; search_path below is PostgreSQL's
 def test_use_in_a_script_does_not_move_the_history(db: TempDatabase, scripts, cli, tmp_path: Path) -> None:
-    if db.kind != "mysql":
-        pytest.skip("USE is MySQL's; PostgreSQL's equivalent is covered by test_search_path_in_a_script")
     from conftest import admin
 
     other = db.name + "_other"
@@ -223,9 +222,8 @@ def test_use_in_a_script_does_not_move_the_history(db: TempDatabase, scripts, cl
             cur.execute(f"DROP DATABASE {other}")
 
 
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 def test_search_path_in_a_script_does_not_move_the_history(db: TempDatabase, scripts, cli) -> None:
-    if db.kind != "postgresql":
-        pytest.skip("search_path is PostgreSQL's")
     folder = scripts({"001_schema.sql": "CREATE SCHEMA side;\nSET search_path TO side;\nCREATE TABLE elsewhere (id INTEGER);\n"})
     result = cli("--database-url", db.url, "--dir", str(folder))
     assert result.code == 0, result.text

@@ -54,9 +54,8 @@ def test_a_bad_script_stops_the_run_before_anything_runs(db: TempDatabase, scrip
     nothing_recorded(db)
 
 
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)  # dollar quotes are PostgreSQL's
 def test_unterminated_dollar_quote(db: TempDatabase, scripts, cli) -> None:
-    if db.kind != "postgresql":
-        pytest.skip("dollar quotes are PostgreSQL's")
     folder = scripts({"001_good.sql": GOOD, "002_bad.sql": "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1;\n"})
     result = cli("--database-url", db.url, "--dir", str(folder))
     assert result.code == 2, result.text
