@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import logging
+
     from .runner import ScriptResult
     from .scripts import Script
     from .splitter import Statement
 
-log = logging.getLogger("sqlrun")
+
+
+def _log() -> logging.Logger:
+    """The ``sqlrun`` logger; logging is imported on first use, so the CLI's start never pays for it."""
+    import logging
+
+    return logging.getLogger("sqlrun")
 
 
 class Reporter:
@@ -20,37 +27,37 @@ class Reporter:
 
     def info(self, message: str) -> None:
         """A line of progress: connected, created, nothing to do..."""
-        log.info(message)
+        _log().info(message)
 
     def warning(self, message: str) -> None:
         """Something the user should look at that does not stop the run."""
-        log.warning(message)
+        _log().warning(message)
 
     def planned(self, script: Script, count: int, no_transaction: bool) -> None:
         """A dry run's line for one script."""
-        log.info("would apply %s (%d statements%s)", script.file, count, ", no transaction" if no_transaction else "")
+        _log().info("would apply %s (%d statements%s)", script.file, count, ", no transaction" if no_transaction else "")
 
     def script_started(self, script: Script, count: int) -> None:
         """A script is about to run."""
-        log.debug("applying %s (%d statements)", script.file, count)
+        _log().debug("applying %s (%d statements)", script.file, count)
 
     def progress(self, script: Script, done: int, total: int, elapsed: float) -> None:
         """Statements done so far in the running script."""
 
     def statement(self, script: Script, statement: Statement) -> None:
         """A statement ran (reported only when ``verbose``)."""
-        log.debug("%s:%d: %s", script.file, statement.line, statement.text.split("\n", 1)[0])
+        _log().debug("%s:%d: %s", script.file, statement.line, statement.text.split("\n", 1)[0])
 
     def tolerated(self, script: Script, statement: Statement, reason: str) -> None:
         """A statement failed with an error that means its effect is already there."""
-        log.warning("%s:%d: tolerated: %s", script.path, statement.line, reason)
+        _log().warning("%s:%d: tolerated: %s", script.path, statement.line, reason)
 
     def absorbed(self, script: Script, statement: Statement) -> None:
         """A script's own BEGIN/COMMIT, not sent because the script already runs in one transaction."""
-        log.debug("%s:%d: not sent (the script already runs in a transaction): %s", script.path, statement.line, statement.text)
+        _log().debug("%s:%d: not sent (the script already runs in a transaction): %s", script.path, statement.line, statement.text)
 
     def script_done(self, result: ScriptResult) -> None:
         """A script was applied and recorded."""
-        log.info(
+        _log().info(
             "applied %s: %d statements, %d tolerated, %d ms", result.file, result.statements, result.tolerated, result.duration_ms
         )
