@@ -358,12 +358,19 @@ class Gate:
     def sessions(self) -> tuple[set, set]:
         """(sessions holding the migration lock, sessions waiting at the gate), on the server's side."""
         if self.db.kind == "postgresql":
+            holder = lock_holder(self.db.url)
+            try:
+                key = holder._lock_key() & 0xFFFFFFFFFFFFFFFF  # a bigint key shows as two unsigned halves
+            finally:
+                holder.close()
             self.cur.execute(
-                "SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid() "
-                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                "SELECT pid, granted, classid::bigint = %s AND objid::bigint = %s FROM pg_locks "
+                "WHERE locktype = 'advisory' AND pid <> pg_backend_pid() "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                (key >> 32, key & 0xFFFFFFFF),
             )
             rows = self.cur.fetchall()
-            return {p for p, g in rows if g}, {p for p, g in rows if not g}
+            return {p for p, g, main in rows if g and main}, {p for p, g, _ in rows if not g}
         holder = lock_holder(self.db.url)
         try:
             self.cur.execute("SELECT IS_USED_LOCK(%s)", (holder.lock_name(),))

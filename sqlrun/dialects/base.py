@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import socket
+import os
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -63,7 +63,7 @@ def utcnow() -> datetime:
 
 def client_host() -> str:
     """This machine's name (a container's id in docker), recorded in applied_by."""
-    return socket.gethostname()
+    return os.uname().nodename  # what socket.gethostname() returns, without importing socket
 
 
 class Database(ABC):
@@ -154,20 +154,34 @@ class Database(ABC):
     def unlock(self) -> None:
         """Release the migration lock and close its connection."""
 
+    def try_fence(self) -> bool:
+        """Try once to take the working session's own lock (see ``lock``); True when taken or not needed."""
+        return True
+
     def lock(self, timeout: float, notify: Notify) -> None:
-        """Take the migration lock, saying what it waits for every few seconds; LockTimeoutError after ``timeout``."""
+        """Take the migration lock, saying what it waits for every few seconds; LockTimeoutError after ``timeout``.
+
+        Then take a second lock on the working session. The server frees a killed runner's migration lock
+        as soon as its lock connection drops, but its working session may still be finishing a statement or
+        a COMMIT on the server; that session holds this second lock until it really ends, so waiting for it
+        keeps a new runner from reading the history (or re-running a script) before the dead one is done.
+        """
         start = time.monotonic()
+        name = self.lock_name()
+        held = f"another sqlrun held the lock {name} for {timeout:.0f}s"
+        self._wait(self.try_lock, start, timeout, notify, f"the migration lock {name} held by another runner", held)
+        ending = f"the session of a stopped runner was still working on the server after {timeout:.0f}s"
+        self._wait(self.try_fence, start, timeout, notify, "the session of a stopped runner to end on the server", ending)
+
+    def _wait(self, attempt: Callable[[], bool], start: float, timeout: float, notify: Notify, what: str, failure: str) -> None:
         next_notice = start + WAIT_NOTICE_SECONDS
         delay = 0.05
-        while not self.try_lock():
+        while not attempt():
             now = time.monotonic()
             if now - start >= timeout:
-                raise LockTimeoutError(
-                    f"another sqlrun held the lock {self.lock_name()} for {timeout:.0f}s; "
-                    "wait for it to finish, or raise --lock-timeout"
-                )
+                raise LockTimeoutError(f"{failure}; wait for it to finish, or raise --lock-timeout")
             if now >= next_notice:
-                notify(f"waiting for the migration lock {self.lock_name()} held by another runner ({now - start:.0f}s)")
+                notify(f"waiting for {what} ({now - start:.0f}s)")
                 next_notice = now + WAIT_NOTICE_SECONDS
             time.sleep(min(delay, max(0.0, timeout - (now - start))))
             delay = min(delay * 2, 0.5)

@@ -298,7 +298,23 @@ class MySQLDatabase(Database):
             cur.execute("SELECT GET_LOCK(%s, 0)", (self.lock_name(),))
             return cur.fetchone()[0] == 1
 
+    def _fence_name(self) -> str:
+        return self.lock_name()[: LOCK_NAME_MAX - 5] + ":work"
+
+    def try_fence(self) -> bool:
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT GET_LOCK(%s, 0)", (self._fence_name(),))
+            self._fenced = cur.fetchone()[0] == 1
+        return self._fenced
+
     def unlock(self) -> None:
+        if getattr(self, "_fenced", False):
+            self._fenced = False
+            try:
+                with self.conn.cursor() as cur:
+                    cur.execute("SELECT RELEASE_LOCK(%s)", (self._fence_name(),))
+            except pymysql.Error:
+                pass  # the session is gone, and its lock with it
         if self._lock_conn is not None:
             try:
                 with self._lock_conn.cursor() as cur:

@@ -347,7 +347,17 @@ class PostgreSQLDatabase(Database):
             self._lock_conn = _connect(self.url)
         return bool(self._lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key(),)).fetchone()[0])
 
+    def try_fence(self) -> bool:
+        self._fenced = bool(self.conn.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key() ^ 1,)).fetchone()[0])
+        return self._fenced
+
     def unlock(self) -> None:
+        if getattr(self, "_fenced", False):
+            self._fenced = False
+            try:
+                self.conn.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key() ^ 1,))
+            except psycopg.Error:
+                pass  # the session is gone, and its lock with it
         if self._lock_conn is not None:
             try:
                 self._lock_conn.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key(),))
