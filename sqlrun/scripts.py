@@ -8,9 +8,13 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from .errors import ConfigError, ScriptError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
+
+if TYPE_CHECKING:
+    from typing import Iterator
 
 # NNN_name.sql or NNN_name.<dialect>.sql; the number has any width and orders numerically.
 SCRIPT_RE = re.compile(r"^(\d+)_([^.]+?)(?:\.(mysql|mariadb|postgresql|postgres|sqlite))?\.sql$", re.IGNORECASE)

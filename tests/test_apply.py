@@ -229,3 +229,11 @@ def test_search_path_in_a_script_does_not_move_the_history(db: TempDatabase, scr
     assert result.code == 0, result.text
     assert db.query("SELECT version FROM public.sqlrun_history") == [(1,)]
     assert db.query("SELECT count(*) FROM side.elsewhere") == [(0,)]
+
+
+def test_a_script_with_only_comments_is_refused_and_nothing_runs(db: TempDatabase, scripts, cli) -> None:
+    folder = scripts({"001_items.sql": T1, "002_todo.sql": "-- 002_todo: write the SQL below\n/* later */\n"})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 2, result.text
+    assert "002_todo.sql:1: the script has only comments, no statement" in result.err
+    assert "items" not in db.tables() and "sqlrun_history" not in db.tables()

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from ..config import DatabaseURL
-from .base import Database, HistoryRow, Notify
+from .base import Database, HistoryRow
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+
+if TYPE_CHECKING:
+    from .base import Notify
 
 __all__ = ["Database", "HistoryRow", "open_database"]
 

@@ -13,10 +13,11 @@ from pymysql.constants import CLIENT
 from ..config import DatabaseURL
 from ..errors import ConfigError
 from ..sqltext import is_drop, keywords
-from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, Notify, bad_shape, cannot_create_history, client_host, connect_error
+from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, bad_shape, cannot_create_history, client_host, connect_error
 
 if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
     from ..splitter import Statement
+    from .base import Notify
 
 CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS {table} (
     version BIGINT NOT NULL PRIMARY KEY,

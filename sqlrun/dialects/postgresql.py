@@ -12,10 +12,11 @@ from psycopg.pq import TransactionStatus
 from ..config import DatabaseURL
 from ..errors import ConnectError
 from ..sqltext import is_drop
-from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, Notify, bad_shape, cannot_create_history, client_host, connect_error
+from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, bad_shape, cannot_create_history, client_host, connect_error
 
 if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
     from ..splitter import Statement
+    from .base import Notify
 
 CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS {table} (
     version BIGINT PRIMARY KEY,
