@@ -69,6 +69,7 @@ ACCESS_DENIED = (1044, 1045, 1698)
 DEFAULT_CONNECT_TIMEOUT = 10
 INT_OPTIONS = {"connect_timeout", "read_timeout", "write_timeout", "port", "max_allowed_packet"}
 LOCK_NAME_MAX = 64
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 def connect_kwargs(url: DatabaseURL, database: str | None) -> dict[str, Any]:
@@ -85,9 +86,18 @@ def connect_kwargs(url: DatabaseURL, database: str | None) -> dict[str, Any]:
     }
     for key, value in url.options.items():
         kwargs[key] = int(value) if key in INT_OPTIONS else _flag(value)
+    if _local(kwargs) and not any(key.startswith("ssl") for key in kwargs):
+        # pymysql's default "use TLS if the server offers it" loads the system's CA store (~20 ms per
+        # connection) only to skip verifying; over loopback or a socket TLS protects nothing. Any ssl_*
+        # option in the URL (ssl_disabled=false included) restores the driver's behaviour.
+        kwargs["ssl_disabled"] = True
     if database:
         kwargs["database"] = database
     return kwargs
+
+
+def _local(kwargs: dict[str, Any]) -> bool:
+    return "unix_socket" in kwargs or kwargs["host"] in LOOPBACK_HOSTS
 
 
 def _flag(value: str) -> Any:
