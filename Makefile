@@ -10,9 +10,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# editable_mode=compat: a plain path entry instead of setuptools' import hook, which costs every start ~10 ms
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=compat
+	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
 setup: $(VENV)/.installed
