@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -422,30 +423,37 @@ def _run_batch(db: Database, script: Script, batch: list[Statement], counts: _Co
 # --- bookkeeping commands ------------------------------------------------------------------------------
 
 
-def repair(url: DatabaseURL, options: Options = Options(), reporter: Reporter | None = None) -> list[ScriptStatus]:
-    """Accept the current checksum of every changed script, keeping the previous checksum and when it was replaced."""
-    reporter = reporter or Reporter()
-    found = discover(options.directory, url.kind)
-    prints = _fingerprints(found.scripts)
+@contextmanager
+def _bookkeeping(url: DatabaseURL, options: Options, reporter: Reporter) -> Iterator[tuple[Database, dict[int, HistoryRow]]]:
+    """The database under the migration lock, with its history read; one transaction around the body."""
     db = _connect(url, options, reporter, readonly=False)
-    assert db is not None
+    assert db is not None  # readonly=False creates or fails, never answers None
     try:
         db.lock(options.lock_timeout, reporter.info)
         try:
             db.ensure_history()
             history = db.read_history()
-            changed = [s for s in statuses(found.scripts, prints, history) if s.state == "changed"]
             db.begin(True)
-            for s in changed:
-                old = history[s.version]
-                db.write_history(replace(old, checksum=s.checksum or old.checksum, file=s.file, name=s.name, previous_checksum=old.checksum, checksum_replaced_at=utcnow()))
-                reporter.info(f"repaired {s.file}: checksum {old.checksum[:12]}... -> {(s.checksum or '')[:12]}...")
+            yield db, history
             db.commit()
-            return changed
         finally:
             db.unlock()
     finally:
         db.close()
+
+
+def repair(url: DatabaseURL, options: Options = Options(), reporter: Reporter | None = None) -> list[ScriptStatus]:
+    """Accept the current checksum of every changed script, keeping the previous checksum and when it was replaced."""
+    reporter = reporter or Reporter()
+    found = discover(options.directory, url.kind)
+    prints = _fingerprints(found.scripts)
+    with _bookkeeping(url, options, reporter) as (db, history):
+        changed = [s for s in statuses(found.scripts, prints, history) if s.state == "changed"]
+        for s in changed:
+            old = history[s.version]
+            db.write_history(replace(old, checksum=s.checksum or old.checksum, file=s.file, name=s.name, previous_checksum=old.checksum, checksum_replaced_at=utcnow()))
+            reporter.info(f"repaired {s.file}: checksum {old.checksum[:12]}... -> {(s.checksum or '')[:12]}...")
+    return changed
 
 
 def baseline(url: DatabaseURL, version: int, options: Options = Options(), reporter: Reporter | None = None) -> list[Script]:
@@ -454,22 +462,10 @@ def baseline(url: DatabaseURL, version: int, options: Options = Options(), repor
     found = discover(options.directory, url.kind)
     chosen = [s for s in found.scripts if s.version <= version]
     prints = _fingerprints(chosen)
-    db = _connect(url, options, reporter, readonly=False)
-    assert db is not None
-    try:
-        db.lock(options.lock_timeout, reporter.info)
-        try:
-            db.ensure_history()
-            history = db.read_history()
-            who = f"{db.whoami()} (baseline)"
-            todo = [s for s in chosen if s.version not in history or history[s.version].state == "failed"]
-            db.begin(True)
-            for s in todo:
-                db.write_history(HistoryRow(s.version, s.name, s.file, prints[s.version].checksum, "applied", utcnow(), applied_by=who))
-                reporter.info(f"baselined {s.file}")
-            db.commit()
-            return todo
-        finally:
-            db.unlock()
-    finally:
-        db.close()
+    with _bookkeeping(url, options, reporter) as (db, history):
+        who = f"{db.whoami()} (baseline)"
+        todo = [s for s in chosen if s.version not in history or history[s.version].state == "failed"]
+        for s in todo:
+            db.write_history(HistoryRow(s.version, s.name, s.file, prints[s.version].checksum, "applied", utcnow(), applied_by=who))
+            reporter.info(f"baselined {s.file}")
+    return todo
