@@ -96,7 +96,6 @@ class _Pending:
     fingerprint: Fingerprint
     statements: list[Statement] | None  # None: too big to keep, stream it again
     count: int
-    reapply: bool = False
 
 
 @dataclass
@@ -190,7 +189,7 @@ def apply(url: DatabaseURL, options: Options = Options(), reporter: Reporter | N
         if not todo:
             reporter.info("nothing to do: every script is applied")
             return Result(url.redacted(), (), options.dry_run, tuple(warnings))
-        pending = [_prepare(script, prints[script.version], reapply, url.kind) for script, reapply in todo]
+        pending = [_prepare(script, prints[script.version], url.kind) for script in todo]
         if options.dry_run or db is None:
             return _dry_run(url, pending, reporter, warnings)
         prepared = {p.script.version: p for p in pending}
@@ -207,8 +206,8 @@ def _plan(
     options: Options,
     reporter: Reporter,
     warnings: list[str],
-) -> list[tuple[Script, bool]]:
-    """What to run, in order, and whether each is a re-run; refuses when applied scripts changed."""
+) -> list[Script]:
+    """What to run, in order; refuses when applied scripts changed (unless re-running them was asked for)."""
     states = statuses(scripts, prints, history)
     changed = [s for s in states if s.state == "changed"]
     missing = [s for s in states if s.state == "missing"]
@@ -229,7 +228,7 @@ def _plan(
         if options.strict:
             raise ChangedError(f"{text}: older than the newest applied version {highest}; renumber them, or run without --strict")
         _warn(reporter, warnings, f"applying out of order (older than the newest applied version {highest}): {text}")
-    return [(by_version[s.version], s.state == "changed") for s in todo]
+    return [by_version[s.version] for s in todo]
 
 
 def _warn(reporter: Reporter, warnings: list[str], message: str) -> None:
@@ -246,7 +245,7 @@ def _changed_message(changed: Sequence[ScriptStatus]) -> str:
     return "\n".join(lines)
 
 
-def _prepare(script: Script, fingerprint: Fingerprint, reapply: bool, kind: str) -> _Pending:
+def _prepare(script: Script, fingerprint: Fingerprint, kind: str) -> _Pending:
     """Split the script once before anything runs, so that bad input stops the run before it starts."""
     keep = fingerprint.size <= PRESPLIT_BYTES
     kept: list[Statement] = []
@@ -258,7 +257,7 @@ def _prepare(script: Script, fingerprint: Fingerprint, reapply: bool, kind: str)
     if count == 0:
         # Recording it would turn the SQL written into it later (after `new`, say) into a "changed" script.
         raise ScriptError(f"{script.path}:1: the script has only comments, no statement; write its SQL or delete the file")
-    return _Pending(script, fingerprint, kept if keep else None, count, reapply)
+    return _Pending(script, fingerprint, kept if keep else None, count)
 
 
 def _dry_run(url: DatabaseURL, pending: Sequence[_Pending], reporter: Reporter, warnings: list[str]) -> Result:
@@ -297,8 +296,8 @@ def _apply_locked(
             return Result(url.redacted(), (), False, tuple(warnings))
         who = db.whoami()
         results: list[ScriptResult] = []
-        for script, reapply in todo:
-            pending = prepared.get(script.version) or _prepare(script, prints[script.version], reapply, url.kind)
+        for script in todo:
+            pending = prepared.get(script.version) or _prepare(script, prints[script.version], url.kind)
             results.append(_apply_script(db, pending, who, reporter))
         return Result(url.redacted(), tuple(results), False, tuple(warnings))
     finally:

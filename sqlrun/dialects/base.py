@@ -93,10 +93,6 @@ class Database(ABC):
 
     # --- history ----------------------------------------------------------------------------------
     @abstractmethod
-    def history_exists(self) -> bool:
-        """True when the history table is there."""
-
-    @abstractmethod
     def read_history(self) -> dict[int, HistoryRow]:
         """Every history row by version; empty when the table does not exist yet."""
 
@@ -112,10 +108,6 @@ class Database(ABC):
         """Write ``row`` and commit; dialects override it to do both in one round trip."""
         self.write_history(row)
         self.commit()
-
-    @abstractmethod
-    def delete_history(self, version: int) -> None:
-        """Remove the row for ``version``."""
 
     # --- transactions and statements --------------------------------------------------------------
     @abstractmethod

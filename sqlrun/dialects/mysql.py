@@ -197,13 +197,6 @@ class MySQLDatabase(Database):
         return f"{user}@{client_host()}"
 
     # --- history ----------------------------------------------------------------------------------
-    def history_exists(self) -> bool:
-        rows = self._query(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = %s",
-            (self.database, self.table),
-        )
-        return bool(rows)
-
     def read_history(self) -> dict[int, HistoryRow]:
         try:
             rows = self._query(f"SELECT {', '.join(HISTORY_COLUMNS)} FROM {self.qualified}")
@@ -239,9 +232,6 @@ class MySQLDatabase(Database):
             cur.execute(self._replace_history() + ";\nCOMMIT", _history_values(row))
             while cur.nextset():
                 pass
-
-    def delete_history(self, version: int) -> None:
-        self._query(f"DELETE FROM {self.qualified} WHERE version = %s", (version,))
 
     # --- statements -------------------------------------------------------------------------------
     def begin(self, transactional: bool) -> None:

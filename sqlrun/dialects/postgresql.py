@@ -173,9 +173,6 @@ class PostgreSQLDatabase(Database):
                 raise bad_shape(self.table, RuntimeError("no schema in search_path exists"))
         return pgsql.Identifier(self._schema, self.table)
 
-    def history_exists(self) -> bool:
-        return self.conn.execute("SELECT to_regclass(%s) IS NOT NULL", (self.table,)).fetchone()[0]
-
     def read_history(self) -> dict[int, HistoryRow]:
         query = pgsql.SQL("SELECT {} FROM {}").format(
             pgsql.SQL(", ").join(map(pgsql.Identifier, HISTORY_COLUMNS)),
@@ -229,10 +226,6 @@ class PostgreSQLDatabase(Database):
         )
         self.conn.execute(body.as_string(self.conn))
         self.in_transaction = False
-
-    def delete_history(self, version: int) -> None:
-        self._start()
-        self.conn.execute(pgsql.SQL("DELETE FROM {} WHERE version = %s").format(self._table()), (version,))
 
     # --- statements -------------------------------------------------------------------------------
     def begin(self, transactional: bool) -> None:

@@ -92,10 +92,6 @@ class SQLiteDatabase(Database):
         return f"{os.environ.get('USER') or os.getuid()}@{client_host()}"
 
     # --- history ----------------------------------------------------------------------------------
-    def history_exists(self) -> bool:
-        row = self.conn.execute("SELECT 1 FROM main.sqlite_master WHERE type='table' AND name='sqlrun_history'").fetchone()
-        return row is not None
-
     def read_history(self) -> dict[int, HistoryRow]:
         try:
             rows = self.conn.execute(SELECT_HISTORY).fetchall()
@@ -117,9 +113,6 @@ class SQLiteDatabase(Database):
         values[11] = _iso(row.checksum_replaced_at)
         self.conn.execute("DELETE FROM main.sqlrun_history WHERE version = ?", (row.version,))
         self.conn.execute(INSERT_HISTORY, values)
-
-    def delete_history(self, version: int) -> None:
-        self.conn.execute("DELETE FROM main.sqlrun_history WHERE version = ?", (version,))
 
     # --- statements -------------------------------------------------------------------------------
     def begin(self, transactional: bool) -> None:
