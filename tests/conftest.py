@@ -196,9 +196,9 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TempDatabase]
     yield from make_database(kind, tmp_path)
 
 
-@dataclass
+@dataclass(frozen=True)
 class CliResult:
-    """What a CLI call returned and printed."""
+    """What a CLI call (in-process, or a real process) returned and printed."""
 
     code: int
     out: str

@@ -6,10 +6,10 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from conftest import CliResult
 from sqlrun.config import parse_url
 from sqlrun.dialects import Database, open_database
 
@@ -19,19 +19,8 @@ _DB_ENV = ("DATABASE_URL", "MYSQL_HOST", "MYSQL_PORT", "MYSQL_USER", "MYSQL_PASS
            "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSERVICE", "PGPASSFILE")
 
 
-@dataclass(frozen=True)
-class Run:
-    """A finished process: exit code and output."""
-
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        """stdout and stderr together."""
-        return self.out + self.err
-
+# A finished process reports exactly what an in-process CLI call does: exit code, stdout, stderr.
+Run = CliResult
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment without database settings, plus ``extra``."""
