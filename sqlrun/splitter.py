@@ -59,8 +59,8 @@ scanner with the same rules. Streaming keeps only the unconsumed tail in memory.
 from __future__ import annotations
 
 import functools
+import gc
 import re
-import sys
 from dataclasses import dataclass
 from typing import Iterable, Iterator, TextIO
 
@@ -71,10 +71,12 @@ __all__ = ["Statement", "split", "iter_split", "SplitError", "DIALECTS"]
 DIALECTS = {"mysql": "mysql", "mariadb": "mysql", "postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
 
 CHUNK_SIZE = 1 << 20
+_GC_PAUSE_SIZE = 1 << 16  # drains of less text than this do not touch the garbage collector
 _MARGIN = 16  # lookahead any rule needs past a token start (longest: "\\unrestrict "); nearer the buffer end we wait for more text
 
-# Possessive quantifiers (3.11+) stop the regex engine from backtracking over long statements.
-_P = "+" if sys.version_info >= (3, 11) else ""
+# Possessive quantifiers (Python 3.11+) are part of the rules, not only a speed-up: once a
+# comment or string has matched, backtracking must never stretch it to a later */ or quote.
+_P = "+"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,12 +156,14 @@ class _NeedMore(Exception):
     """The buffer ends before the current statement can be decided; wait for more text."""
 
 
-def _ident_class() -> str:
-    """Characters of an unquoted identifier in all three lexers (bytes >= 0x80 count as letters)."""
-    return "A-Za-z0-9_$\\x80-\\U0010ffff"
-
-
-_IDC = _ident_class()
+# Characters of an unquoted identifier in all three lexers: A-Z a-z 0-9 _ $, and anything
+# non-ASCII (the clients lex bytes, and every UTF-8 byte of such a character is >= 0x80).
+# Written as "not one of the other ASCII characters": the same set as [A-Za-z0-9_$\x80-\U0010ffff],
+# but a negated class of a few ASCII ranges compiles about 30x faster than one reaching U+10FFFF,
+# and the PostgreSQL statement regex repeats it dozens of times.
+_IDC = "^\\x00-\\x23\\x25-\\x2f\\x3a-\\x40\\x5b-\\x5e\\x60\\x7b-\\x7f"
+_IDC_NO_DOLLAR = "^\\x00-\\x2f\\x3a-\\x40\\x5b-\\x5e\\x60\\x7b-\\x7f"  # same without $ (dollar-quote tags)
+_IDC_START = "^\\x00-\\x40\\x5b-\\x5e\\x60\\x7b-\\x7f"  # PostgreSQL ident_start: no digits, no $
 
 
 class _Splitter:
@@ -167,7 +171,7 @@ class _Splitter:
 
     _lead: re.Pattern[str]
     _stmt: re.Pattern[str]  # LEAD (BODY) TERMINATOR: the fast path, one match per ordinary statement
-    _body: re.Pattern[str]
+    _delim = ";"
 
     def __init__(self, filename: str | None) -> None:
         self.filename = filename
@@ -182,6 +186,7 @@ class _Splitter:
         self._line = 1  # line number at buffer index _lpos
         self._lpos = 0
         self._lstart = 0  # buffer index where that line starts (negative once trimmed away)
+        self._handover = (-1, -1)  # (start, end) of the statement the fast path last handed to _slow_statement
 
     # -- input -------------------------------------------------------------------------------
 
@@ -211,16 +216,26 @@ class _Splitter:
         if not self.eof and self._parts_len < self._want:
             return out  # retry only once the pending text has doubled: keeps huge statements O(n)
         self._join()
-        while True:
-            try:
-                self._run(out)
-                self._slow_statement(out)
-            except _NeedMore:
-                self._want = max(1, len(self.buf) - self.pos)
-                return out
-            if self.pos >= len(self.buf):
-                self._at_end()
-                return out
+        # A big drain makes one small object per statement, and every 700 of them wake the
+        # cyclic garbage collector to walk the growing list: about 10% of the time. Statements
+        # hold only strings and ints, so there is nothing for it to find; pause it meanwhile.
+        pause = len(self.buf) - self.pos > _GC_PAUSE_SIZE and gc.isenabled()
+        if pause:
+            gc.disable()
+        try:
+            while True:
+                try:
+                    self._run(out)
+                    self._slow_statement(out)
+                except _NeedMore:
+                    self._want = max(1, len(self.buf) - self.pos)
+                    return out
+                if self.pos >= len(self.buf):
+                    self._at_end()
+                    return out
+        finally:
+            if pause:
+                gc.enable()
 
     def _join(self) -> None:
         """Drop consumed text (keeping one character of context) and append queued chunks."""
@@ -230,6 +245,7 @@ class _Splitter:
         self._lstart -= cut
         self.pos -= cut
         self.buf = self.buf[cut:] + "".join(self._parts)
+        self._handover = (-1, -1)  # indices moved
         self._parts.clear()
         self._parts_len = 0
 
@@ -268,31 +284,45 @@ class _Splitter:
 
     def _run(self, out: list[Statement]) -> None:
         """Append the statements the fast regex matches from ``pos``; stop at anything unusual."""
-        buf, eof = self.buf, self.eof
-        limit = len(buf) - _MARGIN
-        count, rfind, append, make = buf.count, buf.rfind, out.append, _make_statement
-        keyword_starts, needs_slow = self._keyword_starts, self._needs_slow
+        buf = self.buf
+        limit = len(buf) if self.eof else len(buf) - _MARGIN
+        dlen = len(self._delim)
+        count, rfind, append = buf.count, buf.rfind, out.append
+        new, cls, set_text, set_line, set_column, set_copy = _new_object, Statement, _set_text, _set_line, _set_column, _set_copy
+        keyword_starts, slow_head, needs_slow = self._keyword_starts, self._slow_head.match, self._needs_slow
         line, lpos, lstart = self._line, self._lpos, self._lstart
         pos = self.pos
         # The pattern ends in an empty alternative, so finditer never searches ahead: every
-        # match starts where the previous one ended, and an empty one means "not ordinary".
+        # match starts where the previous one ended, and the empty one (group 1 unset, span
+        # -1) means "not ordinary". A match ends right after group 1 and the delimiter.
         for m in self._stmt.finditer(buf, pos):
-            after = m.end()
-            if after == pos or (after > limit and not eof):
-                break
             s, e = m.span(1)
-            if s == e:
-                pos = after
-                continue
-            if buf[s] in keyword_starts and needs_slow(s, e):
+            if s < 0 or e + dlen > limit:
                 break
-            n = count("\n", lpos, s)
-            if n:
-                line += n
-                lstart = rfind("\n", lpos, s) + 1
-            lpos = s
-            append(make(buf[s:e].rstrip(), line, s - lstart + 1))
-            pos = after
+            if s != e:
+                if buf[s] in keyword_starts and slow_head(buf, s, e) and needs_slow(s, e):
+                    self._handover = (s, e)
+                    break
+                # Lines are counted in two cheap steps instead of one count() over everything
+                # since the last statement: the newline(s) in the lead (usually one, right
+                # after the previous delimiter), then any inside this statement's own text.
+                k = rfind("\n", lpos, s)
+                if k >= 0:
+                    line += 1 if k == lpos else count("\n", lpos, k + 1)
+                    lstart = k + 1
+                raw = buf[s:e]
+                # _make_statement inlined: this runs once per statement of every script
+                stmt = new(cls)
+                set_text(stmt, raw.rstrip())
+                set_line(stmt, line)
+                set_column(stmt, s - lstart + 1)
+                set_copy(stmt, None)
+                append(stmt)
+                if "\n" in raw:
+                    line += raw.count("\n")
+                    lstart = s + raw.rfind("\n") + 1
+                lpos = e + dlen  # a delimiter never holds a newline
+            pos = e + dlen
         self.pos = pos
         self._line, self._lpos, self._lstart = line, lpos, lstart
 
@@ -308,9 +338,14 @@ class _Splitter:
             raise _NeedMore()
         if self._command(start):
             return
-        end, after = self._scan(start, track=False)
-        if after > end and self._compound(start, end):
+        s, e = self._handover
+        if s == start and self._compound(s, e):
+            # The fast path already found a compound header here: one tracking scan is enough.
             end, after = self._scan(start, track=True)
+        else:
+            end, after = self._scan(start, track=False)
+            if after > end and self._compound(start, end):
+                end, after = self._scan(start, track=True)
         text = self.buf[start:end].rstrip()
         if not text:
             self.pos = after
@@ -357,7 +392,11 @@ class _Splitter:
         """Token-by-token scan from ``start``: (end of text, index after the terminator)."""
         raise NotImplementedError
 
+    # A statement the fast regex matched goes to the slow path only if it starts with one of
+    # these characters, then matches _slow_head (one C call, looser than the real rules), then
+    # passes _needs_slow: most CREATE TABLE statements stop at the second check.
     _keyword_starts = ""
+    _slow_head: re.Pattern[str] = re.compile("(?!)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,8 +404,9 @@ class _Splitter:
 # ---------------------------------------------------------------------------------------------
 
 # Strings: backslash escapes any character, a doubled quote is two adjacent strings (same split).
-_MY_SQ = r"'[^'\\]*" + _P + r"(?:\\[\s\S][^'\\]*" + _P + r")*" + _P + "'"
-_MY_DQ = r'"[^"\\]*' + _P + r'(?:\\[\s\S][^"\\]*' + _P + r")*" + _P + '"'
+# Taking '' inside the string (rather than as two adjacent strings) saves regex steps.
+_MY_SQ = r"'[^'\\]*" + _P + r"(?:(?:''|\\[\s\S])[^'\\]*" + _P + r")*" + _P + "'"
+_MY_DQ = r'"[^"\\]*' + _P + r'(?:(?:""|\\[\s\S])[^"\\]*' + _P + r")*" + _P + '"'
 _MY_BQ = r"`[^`]*`"
 # /*! and /*M! (and /*+ hints) are not comments for the client: add_line() keeps scanning inside.
 _MY_NOT_EXEC = r"(?![!+]|M!)"
@@ -378,6 +418,49 @@ _MY_TOKEN = re.compile(
     r"|(?P<bs>\\)|(?P<p>[\s\S])"
 )
 _MY_DELIMITER = re.compile(r"delimiter(?=[ \t\r\n])", re.IGNORECASE)
+_MY_GAP = r"(?:\s|#[^\n]*|--[^\n]*|/\*[\s\S]*?\*/)++"
+_MY_SLOW_HEAD = re.compile(
+    r"delimiter[ \t\r\n]|begin(?![" + _IDC + r"])|create" + _MY_GAP + r"(?:or|replace|definer|current_user|"
+    r"aggregate|sql|security|invoker|procedure|function|trigger|event)(?![" + _IDC + "])",
+    re.IGNORECASE,
+)
+# The block tracker only looks at a few words and marks; every other token has the same
+# effect (the previous token is "something else"). _MY_TRACK jumps over runs of those in
+# one match, so a routine body costs a few matches per block keyword instead of one per token.
+def _words_regex(words: Iterable[str]) -> str:
+    """Case-insensitive alternation of ``words`` as a prefix tree whose branches each start with
+    a character class: the regex engine rejects such a branch in one step, not so (?i:a|b|c)."""
+    heads: dict[str, list[str]] = {}
+    for word in sorted(set(words)):
+        heads.setdefault(word[:1], []).append(word[1:])
+    branches = []
+    for head, tails in heads.items():
+        if not head:
+            continue
+        branch = "[" + head.upper() + head.lower() + "]"
+        rest = [t for t in tails if t]
+        if len(rest) == 1 and len(tails) == 1:
+            branch += "".join("[" + c.upper() + c.lower() + "]" for c in rest[0])
+        elif rest:
+            branch += "(?:" + _words_regex(rest) + ")" + ("?" if len(rest) < len(tails) else "")
+        branches.append(branch)
+    return "|".join(branches)
+
+
+_MY_RELEVANT = (
+    "(?:"
+    + _words_regex("begin case loop while end if repeat then else do row deterministic data sql definer invoker".split())
+    + ")(?![" + _IDC + "])"
+)
+_MY_OTHER = (
+    r"(?!" + _MY_RELEVANT + r")[" + _IDC + r"]+" + _P + "|" + _MY_SQ + "|" + _MY_DQ + "|" + _MY_BQ
+    + r"|-(?!-\s)|/(?!\*" + _MY_NOT_EXEC + r")|[!%&(*+,<=>?@\[\]^{|}~]"
+)
+_MY_TRACK_GAP = r"\s+|#[^\n]*|--(?=\s)[^\n]*|" + _MY_BLOCK
+_MY_TRACK = re.compile(
+    "(?:" + _MY_TRACK_GAP + ")*" + _P + r"(?:(?P<w>" + _MY_RELEVANT + r")|(?P<p>[;:).])"
+    r"|(?P<x>(?:" + _MY_OTHER + ")(?:" + _MY_OTHER + "|" + _MY_TRACK_GAP + ")*" + _P + "))"
+)
 _MY_OPENERS = {"'": "string '...'", '"': 'string "..."', "`": "quoted identifier `...`", "/": "comment /* ... */"}
 _MY_KINDS = frozenset({"PROCEDURE", "FUNCTION", "TRIGGER", "EVENT"})
 _MY_HEADER_FILLER = frozenset({"OR", "REPLACE", "DEFINER", "CURRENT_USER", "AGGREGATE", "SQL", "SECURITY", "INVOKER"})
@@ -387,8 +470,8 @@ _MY_STMT_PREV = frozenset(
 )
 
 
-def _mysql_patterns(delim: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """(statement regex, body regex) for a MySQL delimiter; the delimiter wins over any token."""
+def _mysql_statement(delim: str) -> re.Pattern[str]:
+    """The fast-path statement regex for a MySQL delimiter; the delimiter wins over any token."""
     special = set(";'\"`#/-\\") if delim == ";" else set("'\"`#/-\\")
     plain = "[^" + "".join(re.escape(c) for c in sorted(special | {delim[0]})) + "]*" + _P
     atoms = [_MY_SQ, _MY_DQ, _MY_BQ, r"#[^\n]*", r"--(?=\s)[^\n]*", r"-(?!-\s)", _MY_BLOCK, r"/(?!\*" + _MY_NOT_EXEC + ")"]
@@ -398,7 +481,7 @@ def _mysql_patterns(delim: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
         if delim[0] not in special:
             atoms.append(re.escape(delim[0]))
     body = _seq(plain, atoms, guard)
-    return re.compile(_MY_LEAD.pattern + "(" + body + ")" + re.escape(delim) + "|"), re.compile(body)
+    return re.compile(_MY_LEAD.pattern + "(" + body + ")" + re.escape(delim) + "|")
 
 
 class _MySQLSplitter(_Splitter):
@@ -406,19 +489,20 @@ class _MySQLSplitter(_Splitter):
 
     _lead = _MY_LEAD
     _keyword_starts = "cCbBdD"
+    _slow_head = _MY_SLOW_HEAD
 
     def __init__(self, filename: str | None) -> None:
         super().__init__(filename)
-        self._patterns: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
+        self._patterns: dict[str, re.Pattern[str]] = {}
         self._delimiter_at: tuple[int, int] | None = None
         self._set_delimiter(";")
 
     def _set_delimiter(self, delim: str) -> None:
         """Switch the statement terminator (DELIMITER command)."""
         if delim not in self._patterns:
-            self._patterns[delim] = _mysql_patterns(delim)
-        self.delim = delim
-        self._stmt, self._body = self._patterns[delim]
+            self._patterns[delim] = _mysql_statement(delim)
+        self._delim = delim
+        self._stmt = self._patterns[delim]
 
     def _command(self, start: int) -> bool:
         """DELIMITER at the start of a statement (mysql.cc com_delimiter): never sent to the server."""
@@ -453,8 +537,8 @@ class _MySQLSplitter(_Splitter):
             line, column = self._delimiter_at
             sline, _ = self._where(start)
             raise SplitError(
-                f"DELIMITER {self.delim} set here is still active at end of file and the statement "
-                f"starting on line {sline} is not terminated by {self.delim!r}",
+                f"DELIMITER {self._delim} set here is still active at end of file and the statement "
+                f"starting on line {sline} is not terminated by {self._delim!r}",
                 filename=self.filename,
                 line=line,
                 column=column,
@@ -466,17 +550,20 @@ class _MySQLSplitter(_Splitter):
 
     def _compound(self, start: int, end: int) -> bool:
         """CREATE ... PROCEDURE|FUNCTION|TRIGGER|EVENT or BEGIN NOT ATOMIC, with the ; delimiter."""
-        if self.delim != ";":
+        if self._delim != ";":
             return False
         words = _header_tokens(_MY_TOKEN, self.buf, start, end, 12)
-        if not words or words[0] not in ("CREATE", "BEGIN"):
-            return False
-        if words[0] == "BEGIN":
-            return words[1:3] == ["NOT", "ATOMIC"]
-        return _mysql_routine_header(words[1:])
+        first = next(words, None)
+        if first == "BEGIN":
+            return next(words, None) == "NOT" and next(words, None) == "ATOMIC"
+        return first == "CREATE" and _mysql_routine_header(words)
 
     def _scan(self, start: int, *, track: bool) -> tuple[int, int]:
-        buf, eof, delim = self.buf, self.eof, self.delim
+        if track:
+            found = self._scan_blocks(start)
+            if found is not None:
+                return found
+        buf, eof, delim = self.buf, self.eof, self._delim
         n = len(buf)
         token = _MY_TOKEN.match
         pos, depth, prev = start, 0, ""
@@ -507,6 +594,27 @@ class _MySQLSplitter(_Splitter):
                 continue
             pos = m.end()
 
+    def _scan_blocks(self, start: int) -> tuple[int, int] | None:
+        """The block-tracking scan over _MY_TRACK runs; None when anything unusual needs the token loop."""
+        buf, eof = self.buf, self.eof
+        n = len(buf)
+        match = _MY_TRACK.match
+        pos, depth, prev = start, 0, ""
+        while True:
+            m = match(buf, pos)
+            if m is None or (not eof and m.end() + _MARGIN >= n):
+                return None  # backslash command, unterminated quote, end of file or of the buffer
+            kind = m.lastgroup
+            if kind == "x":
+                prev = "X"
+            elif kind == "w":
+                depth, prev = self._track(m.group(kind).upper(), m.end(), depth, prev)
+            else:
+                prev = m.group(kind)
+                if prev == ";" and depth == 0:
+                    return m.start(kind), m.end()
+            pos = m.end()
+
     def _backslash(self, pos: int) -> None:
         """A client backslash command outside strings: only \\N and \\- may stay in the text."""
         c = self.buf[pos + 1]
@@ -535,7 +643,7 @@ class _MySQLSplitter(_Splitter):
         return depth, word
 
 
-def _mysql_routine_header(words: list[str]) -> bool:
+def _mysql_routine_header(words: Iterable[str]) -> bool:
     """After CREATE: OR REPLACE, DEFINER=user, AGGREGATE, SQL SECURITY x, then the object kind."""
     after_sign = False
     for word in words:
@@ -550,49 +658,52 @@ def _mysql_routine_header(words: list[str]) -> bool:
     return False
 
 
-def _header_tokens(token: re.Pattern[str], buf: str, start: int, end: int, limit: int) -> list[str]:
-    """The first ``limit`` significant tokens of ``buf[start:end]``: upper-cased words, punctuation, Q for quotes."""
-    out: list[str] = []
+def _header_tokens(token: re.Pattern[str], buf: str, start: int, end: int, limit: int) -> Iterator[str]:
+    """The first ``limit`` significant tokens of ``buf[start:end]``: upper-cased words, punctuation, Q for quotes.
+
+    A generator: most headers are decided by their first two words (CREATE TABLE ...).
+    """
     pos = start
-    while pos < end and len(out) < limit:
+    while pos < end and limit:
         m = token.match(buf, pos, end)
         kind = m.lastgroup
         if kind in ("word", "num"):
-            out.append(m.group().upper())
+            yield m.group().upper()
         elif kind in ("q", "dq", "estr"):
-            out.append("Q")
+            yield "Q"
         elif kind in ("p", "param"):
-            out.append(m.group())
+            yield m.group()
         elif kind not in ("ws", "c"):
-            break
+            return
+        else:
+            limit += 1  # whitespace and comments do not count
+        limit -= 1
         pos = m.end()
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
 # PostgreSQL
 # ---------------------------------------------------------------------------------------------
 
-_PG_TAG = r"(?:[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?"
+_PG_TAG = r"(?:[" + _IDC_START + "][" + _IDC_NO_DOLLAR + "]*)?"
 # E'...': an E that starts a word (psqlscan.l xestart); inside, \x and '' are escapes.
-_PG_IS_E = r"(?<=[Ee])(?<![" + _IDC + r"][Ee])"
-_PG_NOT_E = r"(?:(?<![Ee])|(?<=[" + _IDC + r"][Ee]))"
 _PG_ESTR = r"'[^'\\]*(?:(?:''|\\[\s\S])[^'\\]*)*'"
 _PG_FLAT_COMMENT = r"/\*[^*/]*(?:(?:\*(?!/)|/(?!\*))[^*/]*)*\*/"  # nested ones go to the slow path
 _PG_LEAD = re.compile(r"(?:\s+|--[^\n]*|" + _PG_FLAT_COMMENT + r")*" + _P)
 _PG_TOKEN = re.compile(
     r"(?P<ws>\s+)|(?P<estr>[Ee]" + _PG_ESTR + r")|(?P<eopen>[Ee]')"
-    r"|(?P<word>[A-Za-z_\x80-\U0010ffff][" + _IDC + r"]*)|(?P<num>[0-9][0-9A-Za-z_.$]*)"
-    r"|(?P<q>'[^']*'|\"[^\"]*\")|(?P<dq>\$" + _PG_TAG + r"\$)|(?P<param>\$[0-9]*)"
+    r"|(?P<word>[" + _IDC_START + "][" + _IDC + r"]*)|(?P<num>[0-9][0-9A-Za-z_.$]*)"
+    r"|(?P<q>'[^']*'|\"[^\"]*\")|(?P<dq>\$" + _PG_TAG + r"\$)|(?P<param>\$[0-9]+[" + _IDC + r"]*|\$)"
     r"|(?P<c>--[^\n]*)|(?P<bc>/\*)|(?P<open>['\"])|(?P<bs>\\)|(?P<p>[\s\S])"
 )
 _PG_COMMENT_EDGE = re.compile(r"/\*|\*/")
 _PG_CREATE_ROUTINE = re.compile(
-    r"create(?:\s|--[^\n]*|/\*[\s\S]*?\*/)+(?:or(?:\s|--[^\n]*|/\*[\s\S]*?\*/)+replace(?:\s|--[^\n]*|/\*[\s\S]*?\*/)+)?"
+    r"create(?:\s|--[^\n]*|/\*[\s\S]*?\*/)++(?:or(?:\s|--[^\n]*|/\*[\s\S]*?\*/)++replace(?:\s|--[^\n]*|/\*[\s\S]*?\*/)++)?"
     r"(?:function|procedure)(?![" + _IDC + "])",
     re.IGNORECASE,
 )
 _PG_COPY_FROM_STDIN = re.compile(r"copy\s[\s\S]*?(?<![" + _IDC + r"])from\s+stdin(?![" + _IDC + "])", re.IGNORECASE)
+_PG_SLOW_HEAD = re.compile(_PG_CREATE_ROUTINE.pattern + r"|copy\s", re.IGNORECASE)
 _PG_COPY_END = re.compile(r"^\\\.\r?\n", re.MULTILINE)
 _PG_LINE_REST = re.compile(r"[ \t\r\f\v]*(?:--[^\n]*)?\n")
 _PG_META = re.compile(r"\\([A-Za-z]+|[^\sA-Za-z]?)")
@@ -604,29 +715,38 @@ _PG_PLAIN = r"[^;'\"$/\-()\\]*" + _P
 
 def _pg_atoms(level: int) -> list[str]:
     """Fast-path atoms (dollar-quote group names must be unique per nesting level)."""
+    # Every atom starts with a literal character: the regex engine skips an alternative whose
+    # first literal does not match without entering it, so the context checks (lookbehinds)
+    # come after that literal and only run at a quote or a dollar sign.
     tag = f"t{level}"
     return [
-        r"(?<![Ee])'[^']*" + _P + "'",
-        _PG_IS_E + _PG_ESTR,
-        r"(?<=[" + _IDC + r"][Ee])'[^']*" + _P + "'",
+        # Without a backslash, E'...' and '...' lex alike: the common case needs no E check.
+        r"'[^'\\]*" + _P + r"(?:''[^'\\]*" + _P + ")*" + _P + "'",
+        r"'(?<![Ee]')[^']*" + _P + "'",  # standard string: backslash is an ordinary character
+        r"'(?<=[" + _IDC_NO_DOLLAR + r"][Ee]')[^']*" + _P + "'",  # ...also after a word ending in E (tablE'x')
+        # E'...' where E starts a word: backslash escapes. After $E the E may end an identifier
+        # (a$E'x') or start a token ($$E'x', $1E'x'); only the token loop can tell: no match here.
+        r"'(?<=[Ee]')(?<!\$[Ee]')" + _PG_ESTR[1:],
         r'"[^"]*' + _P + '"',
         r"--[^\n]*",
         r"-(?!-)",
         _PG_FLAT_COMMENT,
         r"/(?!\*)",
-        r"(?<![" + _IDC + r"])\$(?P<" + tag + ">" + _PG_TAG + r")\$[\s\S]*?\$(?P=" + tag + r")\$",
-        r"(?<=[" + _IDC + r"])\$|\$(?!" + _PG_TAG + r"\$)",
+        r"\$(?<![" + _IDC + r"]\$)(?P<" + tag + ">" + _PG_TAG + r")\$[\s\S]*?\$(?P=" + tag + r")\$",
+        # a$b identifier, $1 parameter. After another $ a $tag$ may open a dollar quote ($$x$$$$y$$)
+        # or continue an identifier (a$$b$): only the token loop can tell, so neither atom matches.
+        r"\$(?:(?<=[" + _IDC_NO_DOLLAR + r"]\$)|(?!" + _PG_TAG + r"\$))",
     ]
 
 
 @functools.cache
-def _pg_patterns(depth: int = 3) -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _pg_statement(depth: int = 3) -> re.Pattern[str]:
     """Statement regex: ; outside parentheses; groups nest ``depth`` deep, deeper goes to the slow path."""
     group = r"\(" + _seq(_PG_PLAIN, [*_pg_atoms(1), ";"]) + r"\)"
     for level in range(2, depth + 1):
         group = r"\(" + _seq(_PG_PLAIN, [*_pg_atoms(level), ";", group]) + r"\)"
     body = _seq(_PG_PLAIN, [group, *_pg_atoms(depth + 1), r"\)"])
-    return re.compile(_PG_LEAD.pattern + "(" + body + ");|"), re.compile(body)
+    return re.compile(_PG_LEAD.pattern + "(" + body + ");|")
 
 
 class _PostgresSplitter(_Splitter):
@@ -634,14 +754,17 @@ class _PostgresSplitter(_Splitter):
 
     _lead = _PG_LEAD
     _keyword_starts = "cC"
+    _slow_head = _PG_SLOW_HEAD
 
     def __init__(self, filename: str | None) -> None:
         super().__init__(filename)
-        self._stmt, self._body = _pg_patterns()  # compiled on first use: keeps the import cheap
+        self._stmt = _pg_statement()  # compiled on first use: keeps the import cheap
 
     def _needs_slow(self, start: int, end: int) -> bool:
-        """CREATE FUNCTION/PROCEDURE (BEGIN ATOMIC bodies) and COPY ... FROM stdin (data follows)."""
-        return self._compound(start, end) or _PG_COPY_FROM_STDIN.match(self.buf, start, end) is not None
+        """CREATE FUNCTION/PROCEDURE with a BEGIN outside quotes, and COPY ... FROM stdin (data follows)."""
+        if self._compound(start, end):
+            return _pg_has_begin(self.buf, start, end)
+        return _PG_COPY_FROM_STDIN.match(self.buf, start, end) is not None
 
     def _skip_special(self, pos: int) -> int | None:
         """Nested /* */ comments before a statement."""
@@ -746,6 +869,29 @@ class _PostgresSplitter(_Splitter):
             pos = end
 
 
+def _pg_has_begin(buf: str, start: int, end: int) -> bool:
+    """Is there a BEGIN word outside strings, quotes and comments in ``buf[start:end]``?
+
+    Without one psql's block depth stays 0 (CASE and END only count inside BEGIN), so the
+    fast path's cut at the first ; is psql's cut. That covers the usual ``AS $$ ... $$``
+    routines, whose BEGIN is inside the dollar quote; BEGIN ATOMIC bodies take the slow path.
+    """
+    for m in _pg_begin_scan().finditer(buf, start, end):
+        if m.lastgroup == "begin":
+            return True
+    return False
+
+
+@functools.cache
+def _pg_begin_scan() -> re.Pattern[str]:
+    """Quoted constructs (skipped whole, exactly as the fast path lexes them) or a BEGIN word."""
+    atoms = [a for a in _pg_atoms(0) if a[0] in "'\"/" and a != r"/(?!\*)"]
+    atoms += [a for a in _pg_atoms(0) if a.startswith(r"\$(?<!")]  # dollar quotes, not $1 or a$b
+    # Each alternative starts with a literal or a class, so the search skips other text in C.
+    begin = r"(?P<begin>[Bb](?<![" + _IDC + r"][Bb])[Ee][Gg][Ii][Nn](?![" + _IDC + r"]))"
+    return re.compile("|".join([*atoms, r"--[^\n]*", begin]))
+
+
 def _pg_track(word: str, begins: int) -> int:
     """psqlscan.l: BEGIN opens, CASE opens only inside BEGIN, END closes (at parenthesis depth 0)."""
     if word == "begin":
@@ -763,14 +909,35 @@ def _pg_track(word: str, begins: int) -> int:
 
 _SQ_WS = "[ \\t\\n\\f\\r]"  # complete.c: only these are tkWS
 _SQ_LEAD = re.compile(r"(?:" + _SQ_WS + r"+|--[^\n]*|/\*[\s\S]*?\*/|(?<![^\n])#[^\n]*)*" + _P)
-_SQ_QUOTED = r"'[^']*'|\"[^\"]*\"|`[^`]*`|\[[^\]]*\]"
+_SQ_QUOTED = r"'[^']*" + _P + r"(?:''[^']*" + _P + r")*" + _P + r"'|\"[^\"]*\"|`[^`]*`|\[[^\]]*\]"
 _SQ_TOKEN = re.compile(
     r"(?P<ws>" + _SQ_WS + r"+)|(?P<word>[" + _IDC + r"]+)|(?P<q>" + _SQ_QUOTED + r")"
     r"|(?P<c>--[^\n]*|/\*[\s\S]*?\*/)|(?P<open>['\"`\[]|/\*)|(?P<p>[\s\S])"
 )
+_SQ_SLOW_HEAD = re.compile(
+    r"explain(?![" + _IDC + r"])|create(?:\s|--[^\n]*|/\*[\s\S]*?\*/)++(?:temp|temporary|trigger)(?![" + _IDC + "])",
+    re.IGNORECASE,
+)
+# The same states for a statement starting with CREATE, in one regex (EXPLAIN ... goes token by token).
+_SQ_TRIGGER_HEAD = re.compile(
+    r"create(?:" + _SQ_WS + r"|--[^\n]*|/\*[\s\S]*?\*/)++(?:temp(?:orary)?(?:" + _SQ_WS + r"|--[^\n]*|/\*[\s\S]*?\*/)++)*+"
+    r"trigger(?![" + _IDC + "])",
+    re.IGNORECASE,
+)
 _SQ_OPENERS = {"'": "string '...'", '"': 'quoted identifier "..."', "`": "quoted identifier `...`", "[": "quoted identifier [...]", "/": "comment /* ... */"}
 _SQ_BODY = _seq(r"[^;'\"`\[\-/]*" + _P, [_SQ_QUOTED, r"--[^\n]*", r"-(?!-)", r"/\*[\s\S]*?\*/", r"/(?!\*)"])
 _SQ_STMT = re.compile(_SQ_LEAD.pattern + "(" + _SQ_BODY + ");|")
+# A whole CREATE TRIGGER in one match: complete.c ends it only at ; END ; (whitespace and
+# comments allowed between), so a ; is part of the body unless END and another ; follow.
+_SQ_GAP = r"(?:" + _SQ_WS + r"|--[^\n]*|/\*[\s\S]*?\*/)*" + _P
+_SQ_THEN_END = _SQ_GAP + r"[Ee][Nn][Dd](?![" + _IDC + "])" + _SQ_GAP
+_SQ_TRIGGER = re.compile(
+    "("
+    + _seq(r"[^;'\"`\[\-/]*" + _P, [_SQ_QUOTED, r"--[^\n]*", r"-(?!-)", r"/\*[\s\S]*?\*/", r"/(?!\*)", ";(?!" + _SQ_THEN_END + ";)"])
+    + ";"
+    + _SQ_THEN_END
+    + ");"
+)
 
 
 class _SQLiteSplitter(_Splitter):
@@ -778,8 +945,8 @@ class _SQLiteSplitter(_Splitter):
 
     _lead = _SQ_LEAD
     _stmt = _SQ_STMT
-    _body = re.compile(_SQ_BODY)
     _keyword_starts = "cCeE"
+    _slow_head = _SQ_SLOW_HEAD
 
     def _command(self, start: int) -> bool:
         """A shell dot-command (line starting with '.') cannot be sent to the library."""
@@ -790,6 +957,12 @@ class _SQLiteSplitter(_Splitter):
 
     def _compound(self, start: int, end: int) -> bool:
         """complete.c states 0-4: [EXPLAIN ...] CREATE [TEMP|TEMPORARY] TRIGGER."""
+        if self.buf[start] in "cC":
+            return _SQ_TRIGGER_HEAD.match(self.buf, start, end) is not None
+        return self._compound_tokens(start, end)
+
+    def _compound_tokens(self, start: int, end: int) -> bool:
+        """The header states token by token (the reference _SQ_TRIGGER_HEAD is tested against)."""
         state = 1
         for word in _header_tokens(_SQ_TOKEN, self.buf, start, end, 16):
             state = _SQ_HEADER.get((state, word), _SQ_HEADER_DEFAULT.get(state, 2))
@@ -804,6 +977,11 @@ class _SQLiteSplitter(_Splitter):
         n = len(buf)
         token = _SQ_TOKEN.match
         pos, state = start, 5  # complete.c: 5 TRIGGER, 6 after ;, 7 after ; END
+        if track:
+            m = _SQ_TRIGGER.match(buf, start)
+            if m is not None and (eof or m.end() + _MARGIN < n):
+                return m.end(1), m.end()
+            # no match: unterminated or cut by the buffer end; the token loop decides which
         while True:
             if not eof and pos + _MARGIN >= n:
                 raise _NeedMore()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import sqlite3
 
@@ -76,6 +77,13 @@ GOLDEN: list[tuple[str, str, list[tuple[str, int, int]]]] = [
     ("postgresql", "SELECT name'x\\';SELECT 2;", [("SELECT name'x\\'", 1, 1), ("SELECT 2", 1, 17)]),
     ("postgresql", "SELECT U&'d\\0061t;' UESCAPE '!';SELECT 2;", [("SELECT U&'d\\0061t;' UESCAPE '!'", 1, 1), ("SELECT 2", 1, 33)]),
     ("postgresql", 'SELECT "a;""b";SELECT 2;', [('SELECT "a;""b"', 1, 1), ("SELECT 2", 1, 16)]),
+    # After a closing $$ the next token starts fresh: $$E'..' is an E-string, $$$$ opens another
+    # dollar quote; but $1E is one (junk) token for psql 15+, so its '\' is a standard string.
+    ("postgresql", "SELECT $$x$$E'\\' ; SELECT 2;';SELECT 3;", [("SELECT $$x$$E'\\' ; SELECT 2;'", 1, 1), ("SELECT 3", 1, 31)]),
+    ("postgresql", "SELECT $$x$$$$a;b$$;SELECT 2;", [("SELECT $$x$$$$a;b$$", 1, 1), ("SELECT 2", 1, 21)]),
+    ("postgresql", "SELECT $1E'\\' ; SELECT 2;", [("SELECT $1E'\\'", 1, 1), ("SELECT 2", 1, 17)]),
+    ("postgresql", "create /* a */ table /* b */ function (begin int); SELECT 2;",
+     [("create /* a */ table /* b */ function (begin int)", 1, 1), ("SELECT 2", 1, 52)]),
     ("postgresql", "SELECT $$a;'b$$, $f$ $$; $f$, $_1$x$_1$;SELECT 2;", [("SELECT $$a;'b$$, $f$ $$; $f$, $_1$x$_1$", 1, 1), ("SELECT 2", 1, 41)]),
     ("postgresql", "PREPARE p AS SELECT $1;SELECT a$b$ FROM t$;SELECT 2;",
      [("PREPARE p AS SELECT $1", 1, 1), ("SELECT a$b$ FROM t$", 1, 24), ("SELECT 2", 1, 44)]),
@@ -109,6 +117,8 @@ GOLDEN: list[tuple[str, str, list[tuple[str, int, int]]]] = [
      [("CREATE TEMPORARY TRIGGER tr AFTER DELETE ON t BEGIN SELECT 1; \"END\"; END", 1, 1), ("SELECT 2", 1, 75)]),
     ("sqlite", "CREATE TABLE trigger (a);CREATE TEMP TABLE x (end);SELECT 1;",
      [("CREATE TABLE trigger (a)", 1, 1), ("CREATE TEMP TABLE x (end)", 1, 26), ("SELECT 1", 1, 52)]),
+    ("sqlite", "create /* a */ table /* b */ trigger (x); select 1;", [("create /* a */ table /* b */ trigger (x)", 1, 1), ("select 1", 1, 43)]),
+    ("sqlite", "CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1; END-- end;\n", [("CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1; END-- end;", 1, 1)]),
     ("sqlite", "BEGIN TRANSACTION;\nCREATE TABLE t(a);\nCOMMIT;", [("BEGIN TRANSACTION", 1, 1), ("CREATE TABLE t(a)", 2, 1), ("COMMIT", 3, 1)]),
     ("sqlite", "# shell comment line; ignored\nSELECT 1;", [("SELECT 1", 2, 1)]),
 ]
@@ -329,3 +339,76 @@ def test_sqlite_agrees_with_sqlite3_complete(pieces: list[str]) -> None:
         for i, c in enumerate(stmt.text):
             if c == ";":
                 assert not sqlite3.complete_statement(stmt.text[: i + 1]), (stmt.text, i)
+
+
+# --- the fast paths against the token-by-token reference ---------------------------------------------
+# The splitter has one reference implementation of each dialect's rules (the _scan token loops,
+# which the golden, server and dump tests pin down) and several shortcuts for speed: the
+# statement regexes, the MySQL block tracker over runs of tokens, the PostgreSQL "no BEGIN
+# outside quotes" check, and the SQLite trigger regexes. With every shortcut switched off the
+# result must not change.
+
+ROUTINE_FRAGMENTS = {
+    "mysql": [
+        "CREATE PROCEDURE p() ", "CREATE DEFINER=`a`@`%` FUNCTION f() RETURNS INT ", "CREATE OR REPLACE TRIGGER t ",
+        "CREATE EVENT e ", "BEGIN NOT ATOMIC ", "BEGIN", " END", " IF", " IF(1,2,3)", " THEN", " ELSE", " END IF", "REPEAT",
+        " UNTIL", " LOOP", " WHILE", " DO", " CASE", " WHEN", " x.end", " t . end", "end", ";", " ", "\n", "'a;b'", "'x\\'end'",
+        "`end`", '"if"', "# c\n", "-- c\n", "--x", "/* end; */", "/*!50003 BEGIN */", " lbl:", "(", ")", " SELECT 1", "1.5",
+        " ending", " \\N", "\\g", " ROW", " SQL SECURITY INVOKER", " DETERMINISTIC", " DATA", "DELIMITER //\n", "//",
+        "DELIMITER ;\n", " IF ", "ü", " data2", " -1", " a/b",
+    ],
+    "postgresql": [
+        "CREATE FUNCTION f() RETURNS int ", "CREATE OR REPLACE PROCEDURE p() ", "create /* c */ function g() ",
+        "LANGUAGE sql ", "AS $$ BEGIN RETURN 1; END $$", "$f$ begin ; $f$", "BEGIN ATOMIC ", "BEGIN", " begin", " END",
+        " CASE", " WHEN", " END CASE", ";", " ", "\n", "'begin'", "E'\\' begin;'", "e'x'", "tablE'begin'", '"begin"',
+        "-- begin\n", "/* begin */", "/* a /* begin */ b */", "(", ")", " x.begin", " beginx", " xbegin", " $1", " a$begin",
+        " SELECT 1", " COPY t FROM stdin", "U&'b'", "ü",
+    ],
+    "sqlite": [
+        "CREATE TRIGGER t AFTER INSERT ON x ", "CREATE TEMP TRIGGER ", "create temporary /* c */ trigger ",
+        "CREATE /* c */ TEMP -- c\n TRIGGER ", "EXPLAIN CREATE TRIGGER ", "CREATE TABLE t(a)", "BEGIN ", " END", "END",
+        " end ", ";", " ", "\n", "\t", "'a;end;'", '"end"', "[end;]", "`x;`", "-- end;\n", "/* ; end ; */", " SELECT 1",
+        " ending", " xend", "ü", " temp", " trigger",
+    ],
+}
+
+
+def reference_split(script: str, dialect: str, monkeypatch: pytest.MonkeyPatch) -> object:
+    """run_split with every shortcut switched off: each statement goes through the token loop."""
+    from sqlrun import splitter as S
+
+    never = re.compile("(?!)()|")  # the statement regex's "not ordinary" alternative, always
+    with monkeypatch.context() as patch:
+        patch.setattr(S, "_mysql_statement", lambda delim: never)
+        patch.setattr(S, "_pg_statement", lambda: never)
+        patch.setattr(S._SQLiteSplitter, "_stmt", never)
+        patch.setattr(S._MySQLSplitter, "_scan_blocks", lambda self, start: None)
+        patch.setattr(S, "_SQ_TRIGGER", re.compile("(?!)"))
+        patch.setattr(S._SQLiteSplitter, "_compound", S._SQLiteSplitter._compound_tokens)
+        return run_split(script, dialect)
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "postgresql", "sqlite"])
+@settings(max_examples=int(os.environ.get("SQLRUN_EXAMPLES", "400")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.data())
+def test_shortcuts_agree_with_the_token_loop(dialect: str, pieces: st.DataObject, monkeypatch: pytest.MonkeyPatch) -> None:
+    parts = pieces.draw(st.lists(st.sampled_from(ROUTINE_FRAGMENTS[dialect] + FRAGMENTS[dialect]), max_size=30))
+    script = "".join(parts)
+    assert run_split(script, dialect) == reference_split(script, dialect, monkeypatch)
+
+
+def test_reference_switch_reaches_the_token_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The switch above really bypasses the shortcuts (else the comparison proves nothing)."""
+    from sqlrun import splitter as S
+
+    calls = []
+    real = S._Splitter._slow_statement
+    monkeypatch.setattr(S._Splitter, "_slow_statement", lambda self, out: (calls.append(1), real(self, out))[1])
+    script = "SELECT 1; SELECT 2;"
+    for dialect in ("mysql", "postgresql", "sqlite"):
+        calls.clear()
+        assert triples(split(script, dialect)) == [("SELECT 1", 1, 1), ("SELECT 2", 1, 11)]
+        fast = len(calls)
+        calls.clear()
+        assert triples(reference_split(script, dialect, monkeypatch)) == [("SELECT 1", 1, 1), ("SELECT 2", 1, 11)]
+        assert len(calls) > fast, dialect
