@@ -27,7 +27,7 @@ DEFAULT_DIRECTORY = "data/migrations"
 DEFAULT_LOCK_TIMEOUT = 3600.0  # an hour: other runners may be busy with a slow migration
 # Scripts up to this size are split once, before anything runs, and kept in memory; bigger ones are
 # checked in a first streaming pass and streamed again while they run, so memory stays flat.
-PRESPLIT_BYTES = 8 << 20
+PRESPLIT_BYTES = 16 << 20
 WAIT_NOTICE_SECONDS = 5.0
 # Cheap first look: only statements that may start with these words need a closer one.
 _SPECIAL_START = re.compile(

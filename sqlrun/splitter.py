@@ -28,7 +28,9 @@ MySQL / MariaDB (``client/mysql.cc`` ``add_line()``, ``com_delimiter()``)
 PostgreSQL (``src/fe_utils/psqlscan.l``, ``src/bin/psql/mainloop.c``)
     * ``'...'`` standard strings (backslash is ordinary), ``E'...'`` with backslash escapes,
       ``U&'...'``, ``"..."`` identifiers, ``$tag$...$tag$`` dollar quotes (``$1`` is a
-      parameter, ``a$b`` an identifier); ``--`` comments; ``/* */`` comments nest.
+      parameter, ``a$b`` an identifier); ``--`` comments; ``/* */`` comments nest. As in
+      psql 15+, ``$1E`` and ``1E`` are single (junk) tokens, so a quote right after them opens
+      a standard string, while after a closing ``$$`` a new token starts (``$$x$$E'..'``).
     * ``;`` ends a statement only outside parentheses and, in ``CREATE [OR REPLACE]
       FUNCTION|PROCEDURE``, outside ``BEGIN ... END`` (psql counts BEGIN, CASE-inside-BEGIN and
       END at parenthesis depth 0; so do we).
@@ -53,7 +55,11 @@ strings, quoted identifiers, comments and dollar quotes raise SplitError where t
 
 Speed: each statement is usually matched by one precompiled regex per dialect (strings,
 comments and parenthesis groups included); anything unusual falls back to a token-by-token
-scanner with the same rules. Streaming keeps only the unconsumed tail in memory.
+scanner with the same rules. Compound bodies have shortcuts too: a PostgreSQL routine with no
+BEGIN outside its quotes ends at its first ;, a SQLite trigger body is one regex, and MySQL
+blocks are tracked over runs of tokens that cannot matter. The token scanners are the reference:
+tests/test_splitter.py checks every shortcut against them on random scripts. Streaming keeps
+only the unconsumed tail in memory.
 """
 
 from __future__ import annotations

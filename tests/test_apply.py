@@ -237,3 +237,30 @@ def test_a_script_with_only_comments_is_refused_and_nothing_runs(db: TempDatabas
     assert result.code == 2, result.text
     assert "002_todo.sql:1: the script has only comments, no statement" in result.err
     assert "items" not in db.tables() and "sqlrun_history" not in db.tables()
+
+
+def test_scripts_too_big_to_keep_in_memory_are_streamed_with_the_same_results(
+    db: TempDatabase, scripts, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above PRESPLIT_BYTES a script is checked in one streaming pass and run in a second:
+    tolerance, counts, file:line and the refusal of a bad tail must not change."""
+    import sqlrun.runner
+
+    monkeypatch.setattr(sqlrun.runner, "PRESPLIT_BYTES", 0)
+    rows = "".join(f"INSERT INTO items (id, name) VALUES ({i}, 'row; {i}');\n" for i in range(2, 1202))
+    folder = scripts({
+        "001_items.sql": T1 + rows,
+        "002_again.sql": "INSERT INTO items (id, name) VALUES (1, 'duplicate key');\nINSERT INTO items (id, name) VALUES (5000, 'new');\n",
+    })
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    assert db.history() == [(1, "items", "applied", 1202, 0), (2, "again", "applied", 1, 1)]
+    assert "002_again.sql:1: tolerated" in result.err
+    assert db.query("SELECT count(*) FROM items") == [(1202,)]
+
+    scripts({"003_bad_tail.sql": "CREATE TABLE early (id INTEGER);\n" + rows.replace("items", "early_rows") + "SELECT 'never closed;\n"})
+    bad = cli("--database-url", db.url, "--dir", str(folder))
+    assert bad.code == 2, bad.text
+    assert "003_bad_tail.sql:1202:8:" in bad.err and "unterminated string" in bad.err
+    assert "early" not in db.tables()  # refused by the checking pass: nothing of it ran
+    assert [r[0] for r in db.history()] == [1, 2]
