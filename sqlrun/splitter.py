@@ -102,16 +102,6 @@ _set_column = Statement.column.__set__  # type: ignore[attr-defined]
 _set_copy = Statement.copy_data.__set__  # type: ignore[attr-defined]
 
 
-def _make_statement(text: str, line: int, column: int) -> Statement:
-    """Statement(text, line, column) without the frozen dataclass __init__ (twice as fast in the hot loop)."""
-    stmt = _new_object(Statement)
-    _set_text(stmt, text)
-    _set_line(stmt, line)
-    _set_column(stmt, column)
-    _set_copy(stmt, None)
-    return stmt
-
-
 def split(text: str, dialect: str, *, filename: str | None = None) -> list[Statement]:
     """Split ``text`` into statements the way ``dialect``'s official client does."""
     splitter = _new_splitter(dialect, filename)
@@ -317,7 +307,8 @@ class _Splitter:
                     line += 1 if k == lpos else count("\n", lpos, k + 1)
                     lstart = k + 1
                 raw = buf[s:e]
-                # _make_statement inlined: this runs once per statement of every script
+                # Statement(...) without the frozen dataclass __init__ (twice as fast): this runs
+                # once per statement of every script
                 stmt = new(cls)
                 set_text(stmt, raw.rstrip())
                 set_line(stmt, line)
@@ -931,7 +922,9 @@ _SQ_TRIGGER_HEAD = re.compile(
     re.IGNORECASE,
 )
 _SQ_OPENERS = {"'": "string '...'", '"': 'quoted identifier "..."', "`": "quoted identifier `...`", "[": "quoted identifier [...]", "/": "comment /* ... */"}
-_SQ_BODY = _seq(r"[^;'\"`\[\-/]*" + _P, [_SQ_QUOTED, r"--[^\n]*", r"-(?!-)", r"/\*[\s\S]*?\*/", r"/(?!\*)"])
+_SQ_PLAIN = r"[^;'\"`\[\-/]*" + _P
+_SQ_ATOMS = [_SQ_QUOTED, r"--[^\n]*", r"-(?!-)", r"/\*[\s\S]*?\*/", r"/(?!\*)"]
+_SQ_BODY = _seq(_SQ_PLAIN, _SQ_ATOMS)
 _SQ_STMT = re.compile(_SQ_LEAD.pattern + "(" + _SQ_BODY + ");|")
 # A whole CREATE TRIGGER in one match: complete.c ends it only at ; END ; (whitespace and
 # comments allowed between), so a ; is part of the body unless END and another ; follow.
@@ -939,7 +932,7 @@ _SQ_GAP = r"(?:" + _SQ_WS + r"|--[^\n]*|/\*[\s\S]*?\*/)*" + _P
 _SQ_THEN_END = _SQ_GAP + r"[Ee][Nn][Dd](?![" + _IDC + "])" + _SQ_GAP
 _SQ_TRIGGER = re.compile(
     "("
-    + _seq(r"[^;'\"`\[\-/]*" + _P, [_SQ_QUOTED, r"--[^\n]*", r"-(?!-)", r"/\*[\s\S]*?\*/", r"/(?!\*)", ";(?!" + _SQ_THEN_END + ";)"])
+    + _seq(_SQ_PLAIN, [*_SQ_ATOMS, ";(?!" + _SQ_THEN_END + ";)"])
     + ";"
     + _SQ_THEN_END
     + ");"
