@@ -421,9 +421,15 @@ _MY_SLOW_HEAD = re.compile(
     r"aggregate|sql|security|invoker|procedure|function|trigger|event)(?![" + _IDC + "])",
     re.IGNORECASE,
 )
-# The block tracker only looks at a few words and marks; every other token has the same
-# effect (the previous token is "something else"). _MY_TRACK jumps over runs of those in
-# one match, so a routine body costs a few matches per block keyword instead of one per token.
+_MY_OPENERS = {"'": "string '...'", '"': 'string "..."', "`": "quoted identifier `...`", "/": "comment /* ... */"}
+_MY_KINDS = frozenset({"PROCEDURE", "FUNCTION", "TRIGGER", "EVENT"})
+_MY_HEADER_FILLER = frozenset({"OR", "REPLACE", "DEFINER", "CURRENT_USER", "AGGREGATE", "SQL", "SECURITY", "INVOKER"})
+# Tokens after which IF/REPEAT/LOOP/WHILE start a statement rather than call a function.
+_MY_STMT_PREV = frozenset(
+    {";", ":", ")", "BEGIN", "THEN", "ELSE", "DO", "LOOP", "REPEAT", "ROW", "DETERMINISTIC", "DATA", "SQL", "DEFINER", "INVOKER"}
+)
+
+
 def _words_regex(words: Iterable[str]) -> str:
     """Case-insensitive alternation of ``words`` as a prefix tree whose branches each start with
     a character class: the regex engine rejects such a branch in one step, not so (?i:a|b|c)."""
@@ -444,9 +450,15 @@ def _words_regex(words: Iterable[str]) -> str:
     return "|".join(branches)
 
 
+# The block tracker only looks at a few words and marks; every other token has the same
+# effect (the previous token is "something else"). _MY_TRACK jumps over runs of those in
+# one match, so a routine body costs a few matches per block keyword instead of one per token.
+# Words that open or close a block in _track, plus the words of _MY_STMT_PREV: any other token
+# only ever sets "previous token" to something that matters to none of the rules.
+_MY_BLOCK_WORDS = frozenset({"BEGIN", "CASE", "LOOP", "WHILE", "END", "IF", "REPEAT"})
 _MY_RELEVANT = (
     "(?:"
-    + _words_regex("begin case loop while end if repeat then else do row deterministic data sql definer invoker".split())
+    + _words_regex(w.lower() for w in _MY_BLOCK_WORDS | {w for w in _MY_STMT_PREV if w.isalpha()})
     + ")(?![" + _IDC + "])"
 )
 _MY_OTHER = (
@@ -457,13 +469,6 @@ _MY_TRACK_GAP = r"\s+|#[^\n]*|--(?=\s)[^\n]*|" + _MY_BLOCK
 _MY_TRACK = re.compile(
     "(?:" + _MY_TRACK_GAP + ")*" + _P + r"(?:(?P<w>" + _MY_RELEVANT + r")|(?P<p>[;:).])"
     r"|(?P<x>(?:" + _MY_OTHER + ")(?:" + _MY_OTHER + "|" + _MY_TRACK_GAP + ")*" + _P + "))"
-)
-_MY_OPENERS = {"'": "string '...'", '"': 'string "..."', "`": "quoted identifier `...`", "/": "comment /* ... */"}
-_MY_KINDS = frozenset({"PROCEDURE", "FUNCTION", "TRIGGER", "EVENT"})
-_MY_HEADER_FILLER = frozenset({"OR", "REPLACE", "DEFINER", "CURRENT_USER", "AGGREGATE", "SQL", "SECURITY", "INVOKER"})
-# Tokens after which IF/REPEAT/LOOP/WHILE start a statement rather than call a function.
-_MY_STMT_PREV = frozenset(
-    {";", ":", ")", "BEGIN", "THEN", "ELSE", "DO", "LOOP", "REPEAT", "ROW", "DETERMINISTIC", "DATA", "SQL", "DEFINER", "INVOKER"}
 )
 
 
@@ -694,9 +699,9 @@ _PG_TOKEN = re.compile(
     r"|(?P<c>--[^\n]*)|(?P<bc>/\*)|(?P<open>['\"])|(?P<bs>\\)|(?P<p>[\s\S])"
 )
 _PG_COMMENT_EDGE = re.compile(r"/\*|\*/")
+_PG_GAP = r"(?:\s|--[^\n]*|/\*[\s\S]*?\*/)++"  # possessive: a comment never stretches to a later */
 _PG_CREATE_ROUTINE = re.compile(
-    r"create(?:\s|--[^\n]*|/\*[\s\S]*?\*/)++(?:or(?:\s|--[^\n]*|/\*[\s\S]*?\*/)++replace(?:\s|--[^\n]*|/\*[\s\S]*?\*/)++)?"
-    r"(?:function|procedure)(?![" + _IDC + "])",
+    r"create" + _PG_GAP + r"(?:or" + _PG_GAP + r"replace" + _PG_GAP + r")?(?:function|procedure)(?![" + _IDC + "])",
     re.IGNORECASE,
 )
 _PG_COPY_FROM_STDIN = re.compile(r"copy\s[\s\S]*?(?<![" + _IDC + r"])from\s+stdin(?![" + _IDC + "])", re.IGNORECASE)
@@ -715,6 +720,18 @@ def _pg_atoms(level: int) -> list[str]:
     # Every atom starts with a literal character: the regex engine skips an alternative whose
     # first literal does not match without entering it, so the context checks (lookbehinds)
     # come after that literal and only run at a quote or a dollar sign.
+    return [
+        *_pg_quoted(level),
+        r"-(?!-)",
+        r"/(?!\*)",
+        # a$b identifier, $1 parameter. After another $ a $tag$ may open a dollar quote ($$x$$$$y$$)
+        # or continue an identifier (a$$b$): only the token loop can tell, so neither atom matches.
+        r"\$(?:(?<=[" + _IDC_NO_DOLLAR + r"]\$)|(?!" + _PG_TAG + r"\$))",
+    ]
+
+
+def _pg_quoted(level: int) -> list[str]:
+    """The atoms that open something (strings, quoted identifiers, comments, dollar quotes), matched whole."""
     tag = f"t{level}"
     return [
         # Without a backslash, E'...' and '...' lex alike: the common case needs no E check.
@@ -726,13 +743,8 @@ def _pg_atoms(level: int) -> list[str]:
         r"'(?<=[Ee]')(?<!\$[Ee]')" + _PG_ESTR[1:],
         r'"[^"]*' + _P + '"',
         r"--[^\n]*",
-        r"-(?!-)",
         _PG_FLAT_COMMENT,
-        r"/(?!\*)",
         r"\$(?<![" + _IDC + r"]\$)(?P<" + tag + ">" + _PG_TAG + r")\$[\s\S]*?\$(?P=" + tag + r")\$",
-        # a$b identifier, $1 parameter. After another $ a $tag$ may open a dollar quote ($$x$$$$y$$)
-        # or continue an identifier (a$$b$): only the token loop can tell, so neither atom matches.
-        r"\$(?:(?<=[" + _IDC_NO_DOLLAR + r"]\$)|(?!" + _PG_TAG + r"\$))",
     ]
 
 
@@ -882,11 +894,9 @@ def _pg_has_begin(buf: str, start: int, end: int) -> bool:
 @functools.cache
 def _pg_begin_scan() -> re.Pattern[str]:
     """Quoted constructs (skipped whole, exactly as the fast path lexes them) or a BEGIN word."""
-    atoms = [a for a in _pg_atoms(0) if a[0] in "'\"/" and a != r"/(?!\*)"]
-    atoms += [a for a in _pg_atoms(0) if a.startswith(r"\$(?<!")]  # dollar quotes, not $1 or a$b
     # Each alternative starts with a literal or a class, so the search skips other text in C.
     begin = r"(?P<begin>[Bb](?<![" + _IDC + r"][Bb])[Ee][Gg][Ii][Nn](?![" + _IDC + r"]))"
-    return re.compile("|".join([*atoms, r"--[^\n]*", begin]))
+    return re.compile("|".join([*_pg_quoted(0), begin]))
 
 
 def _pg_track(word: str, begins: int) -> int:
@@ -911,13 +921,14 @@ _SQ_TOKEN = re.compile(
     r"(?P<ws>" + _SQ_WS + r"+)|(?P<word>[" + _IDC + r"]+)|(?P<q>" + _SQ_QUOTED + r")"
     r"|(?P<c>--[^\n]*|/\*[\s\S]*?\*/)|(?P<open>['\"`\[]|/\*)|(?P<p>[\s\S])"
 )
+_SQ_GAP_ITEM = _SQ_WS + r"|--[^\n]*|/\*[\s\S]*?\*/"  # what complete.c skips between tokens
 _SQ_SLOW_HEAD = re.compile(
     r"explain(?![" + _IDC + r"])|create(?:\s|--[^\n]*|/\*[\s\S]*?\*/)++(?:temp|temporary|trigger)(?![" + _IDC + "])",
     re.IGNORECASE,
 )
 # The same states for a statement starting with CREATE, in one regex (EXPLAIN ... goes token by token).
 _SQ_TRIGGER_HEAD = re.compile(
-    r"create(?:" + _SQ_WS + r"|--[^\n]*|/\*[\s\S]*?\*/)++(?:temp(?:orary)?(?:" + _SQ_WS + r"|--[^\n]*|/\*[\s\S]*?\*/)++)*+"
+    r"create(?:" + _SQ_GAP_ITEM + r")++(?:temp(?:orary)?(?:" + _SQ_GAP_ITEM + r")++)*+"
     r"trigger(?![" + _IDC + "])",
     re.IGNORECASE,
 )
@@ -928,7 +939,7 @@ _SQ_BODY = _seq(_SQ_PLAIN, _SQ_ATOMS)
 _SQ_STMT = re.compile(_SQ_LEAD.pattern + "(" + _SQ_BODY + ");|")
 # A whole CREATE TRIGGER in one match: complete.c ends it only at ; END ; (whitespace and
 # comments allowed between), so a ; is part of the body unless END and another ; follow.
-_SQ_GAP = r"(?:" + _SQ_WS + r"|--[^\n]*|/\*[\s\S]*?\*/)*" + _P
+_SQ_GAP = r"(?:" + _SQ_GAP_ITEM + r")*" + _P
 _SQ_THEN_END = _SQ_GAP + r"[Ee][Nn][Dd](?![" + _IDC + "])" + _SQ_GAP
 _SQ_TRIGGER = re.compile(
     "("
