@@ -19,9 +19,12 @@ from .sqltext import first_line, is_use, transaction_control
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
 if TYPE_CHECKING:  # the splitter is imported only when a script is pending: a no-op run never needs it
-    from typing import Iterable, Iterator, Sequence
+    from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
     from .splitter import Statement
+
+    _T = TypeVar("_T")
+    Finish = Callable[[int], HistoryRow]  # the history row, should the batch's n statements all succeed
 
 DEFAULT_DIRECTORY = "data/migrations"
 DEFAULT_LOCK_TIMEOUT = 3600.0  # an hour: other runners may be busy with a slow migration
@@ -310,21 +313,40 @@ def _apply_script(db: Database, pending: _Pending, who: str, reporter: Reporter)
     counts = _Counts()
     reporter.script_started(script, pending.count)
     statements: Iterable[Statement] = pending.statements if pending.statements is not None else _stream(script, db.kind)
+    committed = False
     db.begin(transactional)
     try:
-        for batch in _batches(statements, db, transactional, reporter, script, counts):
-            _run_batch(db, script, batch, counts, reporter)
+        for batch, last in _with_last(_batches(statements, db, transactional, reporter, script, counts)):
+            # The last batch carries the history row and COMMIT (one round trip per small script).
+            finish = (lambda n: _history_row(script, fp, counts, "applied", who, n)) if last and transactional else None
+            committed = _run_batch(db, script, batch, counts, reporter, finish)
             reporter.progress(script, counts.executed + counts.tolerated, pending.count, time.monotonic() - counts.started)
-        row = _history_row(script, fp, counts, "applied", who)
-        db.commit_with_history(row)
+        if not committed:
+            _commit(db, script, _history_row(script, fp, counts, "applied", who))
     except BaseException as exc:
         _after_failure(db, script, fp, counts, who, transactional, exc)
         raise
     finally:
         db.after_script(counts.used_use)
-    result = ScriptResult(script.version, script.name, script.file, counts.executed, counts.tolerated, row.duration_ms, "applied")
+    result = ScriptResult(script.version, script.name, script.file, counts.executed, counts.tolerated, _elapsed_ms(counts), "applied")
     reporter.script_done(result)
     return result
+
+
+def _commit(db: Database, script: Script, row: HistoryRow) -> None:
+    try:
+        db.commit_with_history(row)
+    except SqlrunError:
+        raise
+    except Exception as exc:  # a driver error: the COMMIT (a deferred constraint, say) or the history row
+        raise _not_committed(db, script, exc) from exc
+
+
+def _not_committed(db: Database, script: Script, error: BaseException) -> StatementError:
+    return StatementError(
+        f"{script.path}: its statements ran, but writing its history row and committing failed: {db.describe(error)}; "
+        "the script is not recorded as applied: fix the cause and run again"
+    )
 
 
 def _after_failure(
@@ -340,7 +362,8 @@ def _after_failure(
         pass
 
 
-def _history_row(script: Script, fp: Fingerprint, counts: _Counts, state: str, who: str) -> HistoryRow:
+def _history_row(script: Script, fp: Fingerprint, counts: _Counts, state: str, who: str, pending: int = 0) -> HistoryRow:
+    """The script's history row now, or (``pending`` > 0) once that many more statements have succeeded."""
     return HistoryRow(
         version=script.version,
         name=script.name,
@@ -348,11 +371,25 @@ def _history_row(script: Script, fp: Fingerprint, counts: _Counts, state: str, w
         checksum=fp.checksum,
         state=state,
         applied_at=utcnow(),
-        duration_ms=int((time.monotonic() - counts.started) * 1000),
-        statements=counts.executed,
+        duration_ms=_elapsed_ms(counts),
+        statements=counts.executed + pending,
         tolerated=counts.tolerated,
         applied_by=who,
     )
+
+
+def _elapsed_ms(counts: _Counts) -> int:
+    return int((time.monotonic() - counts.started) * 1000)
+
+
+def _with_last(items: Iterable[_T]) -> Iterator[tuple[_T, bool]]:
+    """Each item with whether it is the last one (by looking one item ahead)."""
+    it = iter(items)
+    for current in it:
+        for following in it:
+            yield current, False
+            current = following
+        yield current, True
 
 
 def _batches(
@@ -397,14 +434,25 @@ def _is_absorbed(stmt: Statement, absorb: bool, script: Script, reporter: Report
     return False
 
 
-def _run_batch(db: Database, script: Script, batch: list[Statement], counts: _Counts, reporter: Reporter) -> None:
-    """Run a batch; a tolerated error skips only its own statement, any other stops the script."""
+def _run_batch(
+    db: Database, script: Script, batch: list[Statement], counts: _Counts, reporter: Reporter, finish: Finish | None = None
+) -> bool:
+    """Run a batch; a tolerated error skips only its own statement, any other stops the script.
+
+    With ``finish`` (the script's last batch) the dialect may write the history row and commit in the
+    same round trip; True when it did. After a tolerated error the rest is sent again with a new row.
+    """
     start = 0
+    committed = False
     while start < len(batch):
-        outcome = db.run_batch(batch[start:] if start else batch)
+        part = batch[start:] if start else batch
+        outcome = db.run_batch(part, finish(len(part)) if finish else None)
         counts.executed += outcome.done
+        committed = outcome.committed
         if outcome.error is None:
             break
+        if outcome.done == len(part):
+            raise _not_committed(db, script, outcome.error) from outcome.error
         failed = batch[start + outcome.done]
         reason = db.tolerated(outcome.error, failed)
         if reason is None:
@@ -417,6 +465,7 @@ def _run_batch(db: Database, script: Script, batch: list[Statement], counts: _Co
     if reporter.verbose:
         for stmt in batch:
             reporter.statement(script, stmt)
+    return committed
 
 
 # --- bookkeeping commands ------------------------------------------------------------------------------

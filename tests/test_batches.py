@@ -3,7 +3,11 @@ exact file:line and exactly-once history, on SQLite, MySQL/MariaDB and PostgreSQ
 
 from __future__ import annotations
 
-from conftest import TempDatabase
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from conftest import TempDatabase, make_database
 
 CREATE = "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL);\n"
 ROWS = 2000
@@ -71,3 +75,117 @@ def _assert_nothing_applied(db: TempDatabase) -> None:
     else:
         assert "items" not in db.tables()
         assert db.history() == []
+
+
+# --- the last batch carries the history row and the COMMIT (one round trip per small script) -----------
+
+def test_tolerated_errors_in_the_last_batch_are_counted_in_its_history_row(db: TempDatabase, scripts, cli) -> None:
+    # The row sent behind the last batch counts its statements as done; after a tolerated error the rest
+    # goes again with a new row, so the recorded counts must be those of what really ran.
+    dup = "INSERT INTO items (id, name) VALUES ({}, 'duplicate');"
+    folder = scripts({"001_items.sql": _inserts({ROWS - 3: dup.format(1), ROWS: dup.format(2)})})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    assert f"001_items.sql:{ROWS - 2}: tolerated" in result.err and f"001_items.sql:{ROWS + 1}: tolerated" in result.err, result.err
+    assert db.history() == [(1, "items", "applied", ROWS - 1, 2)]
+    assert db.query("SELECT count(*) FROM items") == [(ROWS - 2,)]
+
+
+def test_a_real_error_in_the_last_statement_records_nothing(db: TempDatabase, scripts, cli) -> None:
+    folder = scripts({"001_items.sql": _inserts({ROWS: "INSERT INTO no_such_table (id) VALUES (1);"})})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 1, result.text
+    assert f"001_items.sql:{ROWS + 1}: statement failed: INSERT INTO no_such_table" in result.err, result.err
+    if db.kind == "mysql":  # every statement before the bad one ran (DDL commits as it goes)
+        assert db.history() == [(1, "items", "failed", ROWS, 0)]
+    else:
+        _assert_nothing_applied(db)
+
+
+SLOW = {
+    "sqlite": "WITH RECURSIVE n(x) AS (VALUES (1) UNION ALL SELECT x + 1 FROM n WHERE x < 1500000) SELECT count(*) FROM n;",
+    "mysql": "DO SLEEP(0.3);",
+    "postgresql": "SELECT pg_sleep(0.3);",
+}
+
+
+def test_the_history_row_records_when_and_how_long(db: TempDatabase, scripts, cli) -> None:
+    # On the servers the row is written in the same round trip as the last statements, so its time comes from
+    # the server's clock: it must still span the whole script (a slow first batch, then many more), not just
+    # the last round trip, and be the time it finished.
+    folder = scripts({
+        "001_slow_first.sql": SLOW[db.kind] + "\n" + _inserts({}),
+        "002_slow_only.sql": "CREATE TABLE other (id INTEGER);\n" + SLOW[db.kind] + "\n",
+    })
+    before = datetime.now(timezone.utc)
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    after = datetime.now(timezone.utc)
+    assert result.code == 0, result.text
+    rows = db.query("SELECT version, applied_at, duration_ms FROM sqlrun_history ORDER BY version")
+    assert [r[0] for r in rows] == [1, 2]
+    floor = 0 if db.kind == "sqlite" else 300  # SLEEP(0.3) / pg_sleep(0.3)
+    wall_ms = (after - before).total_seconds() * 1000
+    for _, applied_at, duration in rows:
+        assert floor <= duration <= wall_ms, (duration, wall_ms)
+        when = _utc(applied_at)
+        assert before - timedelta(seconds=2) <= when <= after + timedelta(seconds=2), (before, when, after)
+    assert _utc(rows[0][1]) <= _utc(rows[1][1])
+    assert db.history() == [(1, "slow_first", "applied", ROWS + 2, 0), (2, "slow_only", "applied", 2, 0)]
+
+
+def test_history_values_survive_the_sessions_quoting_rules(db: TempDatabase, scripts, cli) -> None:
+    # The row's values are written as literals into the script's own session, after its statements: a script
+    # that changes how the session reads string escapes must not garble (or break) its own history row.
+    quoting = {
+        "sqlite": "",
+        "mysql": "SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES,ANSI_QUOTES');\n",
+        "postgresql": "SET standard_conforming_strings = off;\n",
+    }[db.kind]
+    name = "o'brien \\ caf\u00e9 \U0001f600"
+    folder = scripts({f"001_{name}.sql": quoting + CREATE + "INSERT INTO items (id, name) VALUES (1, 'one');\n"})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    assert db.query("SELECT name, file FROM sqlrun_history") == [(name, f"001_{name}.sql")]
+    again = cli("--database-url", db.url, "--dir", str(folder))
+    assert again.code == 0 and "nothing to do" in again.text, again.text
+
+
+def _utc(value: object) -> datetime:
+    """applied_at as each backend returns it (ISO text, naive UTC, aware) as an aware UTC datetime."""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(when, datetime)
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
+def test_a_history_row_that_cannot_be_written_fails_the_script(db: TempDatabase, scripts, cli) -> None:
+    # A script that breaks the history table: its statements all succeed, the row behind them does not.
+    folder = scripts({"001_rogue.sql": CREATE + "ALTER TABLE sqlrun_history RENAME COLUMN tolerated TO t2;\n"})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 1, result.text
+    assert "001_rogue.sql: its statements ran, but writing its history row and committing failed" in result.err, result.err
+    if db.kind != "mysql":  # MySQL commits DDL as it goes; the others roll the whole script back
+        assert "items" not in db.tables()
+        assert db.history() == []
+
+
+@pytest.fixture
+def pg(tmp_path):
+    yield from make_database("postgresql", tmp_path)
+
+
+@pytest.mark.parametrize("rows", [0, ROWS])
+def test_a_commit_that_fails_applies_nothing(pg: TempDatabase, scripts, cli, rows: int) -> None:
+    # A deferred foreign key is checked at COMMIT, which rides with the history row behind the last batch
+    # (and, for a one-batch script, behind the BEGIN too): nothing may be applied or recorded.
+    deferred = (
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY);\n"
+        "CREATE TABLE child (pid INTEGER REFERENCES parent DEFERRABLE INITIALLY DEFERRED);\n"
+        "INSERT INTO child VALUES (1);\n"
+    )
+    folder = scripts({"001_deferred.sql": deferred + (_inserts({}) if rows else "")})
+    result = cli("--database-url", pg.url, "--dir", str(folder))
+    assert result.code == 1, result.text
+    assert "001_deferred.sql: its statements ran, but writing its history row and committing failed" in result.err, result.err
+    assert "foreign key" in result.err and "SQLSTATE 23503" in result.err, result.err
+    assert pg.tables() == {"sqlrun_history"}
+    assert pg.history() == []

@@ -54,10 +54,15 @@ class HistoryRow:
 
 @dataclass(frozen=True)
 class BatchOutcome:
-    """How far a batch got: ``done`` statements ran; ``error`` is what stopped the next one, if anything did."""
+    """How far a batch got: ``done`` statements ran; ``error`` is what stopped the next one, if anything did.
+
+    ``committed`` is True when the batch also wrote the history row it was given and committed. An error
+    with ``done`` equal to the batch's length means every statement ran and the row or the COMMIT failed.
+    """
 
     done: int
     error: BaseException | None = None
+    committed: bool = False
 
 
 def utcnow() -> datetime:
@@ -123,8 +128,14 @@ class Database(ABC):
         """Roll back the script's transaction, leaving the session usable."""
 
     @abstractmethod
-    def run_batch(self, statements: Sequence[Statement]) -> BatchOutcome:
-        """Run statements in order until one fails; that one's effects must be undone, earlier ones kept."""
+    def run_batch(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> BatchOutcome:
+        """Run statements in order until one fails; that one's effects must be undone, earlier ones kept.
+
+        ``finish`` is the script's history row, given with its last batch: a dialect may write it and commit
+        in the same round trip once every statement succeeded (``BatchOutcome.committed``), taking
+        ``applied_at`` and ``duration_ms`` from the server's clock, since the row is written before the
+        client sees the batch end. A dialect that ignores it leaves the commit to ``commit_with_history``.
+        """
 
     @abstractmethod
     def tolerated(self, error: BaseException, statement: Statement) -> str | None:

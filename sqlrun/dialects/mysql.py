@@ -70,6 +70,9 @@ DEFAULT_CONNECT_TIMEOUT = 10
 INT_OPTIONS = {"connect_timeout", "read_timeout", "write_timeout", "port", "max_allowed_packet"}
 LOCK_NAME_MAX = 64
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+# A transactional script's first batch notes the server's clock; its history row's duration_ms runs from it.
+MARK_START = "SET @sqlrun_started = UTC_TIMESTAMP(6)"
+SERVER_DURATION_MS = "TIMESTAMPDIFF(MICROSECOND, @sqlrun_started, UTC_TIMESTAMP(6)) DIV 1000"
 
 
 def connect_kwargs(url: DatabaseURL, database: str | None) -> dict[str, Any]:
@@ -136,6 +139,7 @@ class MySQLDatabase(Database):
         self.database = url.database or ""
         self.qualified = f"{quote_ident(self.database)}.{quote_ident(self.table)}"
         self._lock_conn: pymysql.connections.Connection | None = None
+        self._mark_start = False
 
     @classmethod
     def open(cls, url: DatabaseURL, *, create: bool, readonly: bool, notify: Notify) -> MySQLDatabase | None:
@@ -229,14 +233,28 @@ class MySQLDatabase(Database):
         # scripts). autocommit stays off: the next script's begin() then costs nothing, and rollback() or a
         # no-transaction script's begin() turns it back on.
         with self.conn.cursor() as cur:
-            cur.execute(self._replace_history() + ";\nCOMMIT", _history_values(row))
+            cur.execute(self._finish_sql(row, server_clock=False))
             while cur.nextset():
                 pass
+
+    def _finish_sql(self, row: HistoryRow, *, server_clock: bool) -> str:
+        """REPLACE of ``row`` and COMMIT, as two statements of one packet, values written as literals.
+
+        ``server_clock``: applied_at is the server's clock at the REPLACE and duration_ms runs from the
+        script's first statement (``@sqlrun_started``), for a row sent before the client has seen its
+        script's last batch end.
+        """
+        values = [_literal(v) for v in _history_values(row)]
+        if server_clock:
+            values[HISTORY_COLUMNS.index("applied_at")] = "UTC_TIMESTAMP(6)"
+            values[HISTORY_COLUMNS.index("duration_ms")] = f"COALESCE({SERVER_DURATION_MS}, {row.duration_ms})"
+        return f"REPLACE INTO {self.qualified} ({', '.join(HISTORY_COLUMNS)}) VALUES ({', '.join(values)});\nCOMMIT"
 
     # --- statements -------------------------------------------------------------------------------
     def begin(self, transactional: bool) -> None:
         # DDL commits implicitly whatever we do; autocommit off still groups runs of DML into one commit.
         self.conn.autocommit(not transactional)
+        self._mark_start = transactional  # the first batch notes the server's clock, for duration_ms
 
     def commit(self) -> None:
         self.conn.commit()
@@ -249,20 +267,30 @@ class MySQLDatabase(Database):
         except pymysql.Error:
             pass
 
-    def run_batch(self, statements: Sequence[Statement]) -> BatchOutcome:
+    def run_batch(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> BatchOutcome:
         # One multi-statement packet; the server stops at the first error, and the result that raises
-        # tells exactly which statement it was: no re-run is needed to find it.
-        body = "\n;\n".join(s.text for s in statements) if len(statements) > 1 else statements[0].text
+        # tells exactly which statement it was: no re-run is needed to find it. So the history row and
+        # COMMIT can ride behind the last batch: they run only if every statement before them did.
+        texts = [s.text for s in statements]
+        lead = 1 if self._mark_start else 0
+        if lead:
+            texts.insert(0, MARK_START)
+        commits = finish is not None and not self.conn.get_autocommit()
+        if commits:
+            texts.append(self._finish_sql(finish, server_clock=True))
         done = 0
         with self.conn.cursor() as cur:
             try:
-                cur.execute(body)
+                cur.execute("\n;\n".join(texts))
                 done = 1
                 while cur.nextset():
                     done += 1
             except pymysql.Error as exc:
-                return BatchOutcome(done, exc)
-        return BatchOutcome(len(statements))
+                self._mark_start = self._mark_start and done == 0
+                # done - lead == len(statements): the history row or the COMMIT failed, not a statement
+                return BatchOutcome(max(0, done - lead), exc)
+        self._mark_start = False
+        return BatchOutcome(len(statements), committed=commits)
 
     def tolerated(self, error: BaseException, statement: Statement) -> str | None:
         code = _code(error)
@@ -330,6 +358,17 @@ def _history_values(row: HistoryRow) -> list[Any]:
     values[5] = _naive_utc(row.applied_at)
     values[11] = _naive_utc(row.checksum_replaced_at)
     return values
+
+
+def _literal(value: Any) -> str:
+    """``value`` as an SQL literal that reads the same whatever the session's sql_mode (no escapes in it)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        return f"'{value.isoformat(sep=' ', timespec='microseconds')}'"
+    return f"_utf8mb4 X'{str(value).encode().hex()}'"
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:

@@ -56,6 +56,8 @@ DEFAULT_CONNECT_TIMEOUT = "10"
 MAINTENANCE_DATABASES = ("postgres", "template1")
 SAVEPOINT = "sqlrun_batch"
 NEXT_SAVEPOINT = f"RELEASE SAVEPOINT {SAVEPOINT}; SAVEPOINT {SAVEPOINT}"
+# A script's time on the server: from its transaction's start (its first batch) to its history row.
+SERVER_DURATION_MS = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer"
 
 
 def connect_kwargs(url: DatabaseURL, database: str | None = None) -> dict[str, Any]:
@@ -214,18 +216,29 @@ class PostgreSQLDatabase(Database):
         if not self.in_transaction:
             self.write_history(row)
             return
-        # One round trip instead of three (issue 6: 500 small scripts): values are rendered as literals by
-        # psycopg, since a query with several statements cannot take parameters.
         self._start()
+        self.conn.execute(self._history_sql(row, server_clock=False))
+        self.in_transaction = False
+
+    def _history_sql(self, row: HistoryRow, *, server_clock: bool) -> str:
+        """DELETE and INSERT of ``row``, then COMMIT, as one query string (values rendered as literals by
+        psycopg, since a query of several statements cannot take parameters).
+
+        ``server_clock``: applied_at is the server's clock at the INSERT and duration_ms runs from the start
+        of the transaction (``now()``), for a row sent before the client has seen its script's last batch end.
+        """
+        values: list[pgsql.Composable] = [pgsql.Literal(v) for v in row.values()]
+        if server_clock:
+            values[HISTORY_COLUMNS.index("applied_at")] = pgsql.SQL("clock_timestamp()")
+            values[HISTORY_COLUMNS.index("duration_ms")] = pgsql.SQL(SERVER_DURATION_MS)
         table = self._table()
-        body = pgsql.SQL("DELETE FROM {table} WHERE version = {version}; INSERT INTO {table} ({columns}) VALUES ({values}); COMMIT").format(
+        body = pgsql.SQL("DELETE FROM {table} WHERE version = {version};\nINSERT INTO {table} ({columns}) VALUES ({values});\nCOMMIT").format(
             table=table,
             version=pgsql.Literal(row.version),
             columns=pgsql.SQL(", ").join(map(pgsql.Identifier, HISTORY_COLUMNS)),
-            values=pgsql.SQL(", ").join(map(pgsql.Literal, row.values())),
+            values=pgsql.SQL(", ").join(values),
         )
-        self.conn.execute(body.as_string(self.conn))
-        self.in_transaction = False
+        return body.as_string(self.conn)
 
     # --- statements -------------------------------------------------------------------------------
     def begin(self, transactional: bool) -> None:
@@ -249,42 +262,55 @@ class PostgreSQLDatabase(Database):
             self.conn.execute("ROLLBACK")
         self.in_transaction = self._begin_pending = False
 
-    def run_batch(self, statements: Sequence[Statement]) -> BatchOutcome:
+    def run_batch(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> BatchOutcome:
         if not self.in_transaction:
             return self._autocommit(statements)
-        if len(statements) > 1 and not any(s.copy_data is not None for s in statements):
-            if self._guarded(statements) is None:
-                return BatchOutcome(len(statements))
+        if (len(statements) > 1 or finish) and not any(s.copy_data is not None for s in statements):
+            error = self._guarded(statements, finish)
+            if error is None:
+                return BatchOutcome(len(statements), committed=finish is not None)
+            if not self.in_transaction:  # the COMMIT failed and took the transaction with it: nothing to retry
+                return BatchOutcome(len(statements), error)
         # One at a time, each under its own savepoint: the slow path, taken only to find and classify an error.
+        # (Without the history row: when every statement succeeds here, it was the row that failed, and
+        # commit_with_history will raise that error again.)
         for done, stmt in enumerate(statements):
             error = self._guarded([stmt])
             if error is not None:
                 return BatchOutcome(done, error)
         return BatchOutcome(len(statements))
 
-    def _guarded(self, statements: Sequence[Statement]) -> psycopg.Error | None:
+    def _guarded(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> psycopg.Error | None:
         """Run statements in one round trip after the standing savepoint; on error roll back to it and return the error.
 
         The savepoint is set by the *previous* round trip (the tail of the last batch) or, for a script's
-        first batch, by the deferred BEGIN sent in front of it. PostgreSQL parses a whole multi-statement query
+        first batch, by the deferred BEGIN sent in front of it. The tail sets the next savepoint, or, with
+        ``finish``, writes the history row and commits. PostgreSQL parses a whole multi-statement query
         before running any of it, so after a syntax error nothing of it ran, the BEGIN included: the
         transaction status tells the two cases apart.
         """
         if statements[0].copy_data is not None:
             self._start()
         prefix = f"BEGIN; SAVEPOINT {SAVEPOINT};\n" if self._begin_pending else ""
+        tail = self._history_sql(finish, server_clock=True) if finish else NEXT_SAVEPOINT
         try:
             if len(statements) == 1 and statements[0].copy_data is not None:
                 self._copy(statements[0])
                 self.conn.execute(NEXT_SAVEPOINT)
             else:
                 body = "\n;\n".join(s.text for s in statements)
-                self.conn.execute(f"{prefix}{body}\n;\n{NEXT_SAVEPOINT}")
+                self.conn.execute(f"{prefix}{body}\n;\n{tail}")
             self._begin_pending = False
+            self.in_transaction = finish is None
             return None
         except psycopg.Error as exc:
-            if self._begin_pending and self.conn.info.transaction_status == TransactionStatus.IDLE:
-                self._start()  # nothing ran: start the transaction now, there is nothing to roll back
+            idle = self.conn.info.transaction_status == TransactionStatus.IDLE
+            if idle and self._begin_pending:
+                self._start()  # nothing ran (or all of it, and its COMMIT failed): start again, nothing to undo
+            elif idle:
+                # Only the COMMIT failing (a deferred constraint, say) ends the transaction mid-script: the
+                # earlier batches are gone with it and cannot be retried one by one.
+                self.in_transaction = False
             else:
                 self._begin_pending = False
                 self.conn.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")

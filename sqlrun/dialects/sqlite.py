@@ -127,8 +127,9 @@ class SQLiteDatabase(Database):
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
 
-    def run_batch(self, statements: Sequence[Statement]) -> BatchOutcome:
-        # In-process: there is no round trip to save, and SQLite undoes a failed statement by itself.
+    def run_batch(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> BatchOutcome:
+        # In-process: there is no round trip to save (``finish`` is left to commit_with_history), and
+        # SQLite undoes a failed statement by itself.
         execute = self.conn.execute
         for done, stmt in enumerate(statements):
             try:
