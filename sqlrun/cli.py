@@ -94,7 +94,7 @@ class ConsoleReporter(Reporter):
         if now - self._last_progress < 0.2:
             return
         self._last_progress = now
-        self.out.write(f"\r\033[K  {script.file}: {done}/{total} statements, {elapsed:.0f}s")
+        self.out.write(f"\r\033[K  {script.file}: {done}{f'/{total}' if total else ''} statements, {elapsed:.0f}s")
         self.out.flush()
         self._progress_shown = True
 

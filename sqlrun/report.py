@@ -38,11 +38,11 @@ class Reporter:
         _log().info("would apply %s (%d statements%s)", script.file, count, ", no transaction" if no_transaction else "")
 
     def script_started(self, script: Script, count: int) -> None:
-        """A script is about to run."""
-        _log().debug("applying %s (%d statements)", script.file, count)
+        """A script is about to run; ``count`` is 0 when it is split while it runs (not known yet)."""
+        _log().debug("applying %s (%s)", script.file, f"{count} statements" if count else "split while it runs")
 
     def progress(self, script: Script, done: int, total: int, elapsed: float) -> None:
-        """Statements done so far in the running script."""
+        """Statements done so far in the running script, of ``total`` (0: not known, it is split while it runs)."""
 
     def statement(self, script: Script, statement: Statement) -> None:
         """A statement ran (reported only when ``verbose``)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -19,7 +20,7 @@ from .sqltext import first_line, is_use, transaction_control
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
 if TYPE_CHECKING:  # the splitter is imported only when a script is pending: a no-op run never needs it
-    from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+    from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
     from .splitter import Statement
 
@@ -31,6 +32,11 @@ DEFAULT_LOCK_TIMEOUT = 3600.0  # an hour: other runners may be busy with a slow 
 # Scripts up to this size are split once, before anything runs, and kept in memory; bigger ones are
 # checked in a first streaming pass and streamed again while they run, so memory stays flat.
 PRESPLIT_BYTES = 16 << 20
+# From this size, the first pending script on a database with transactional DDL is split in a background
+# thread while the server runs its earlier batches, instead of before anything runs (see _checked_while_running).
+OVERLAP_BYTES = 1 << 20
+OVERLAP_DEPTH = 4  # batches split ahead of the one running: bounds the memory the overlap takes
+SWITCH_INTERVAL = 0.001  # seconds: how long the splitting thread may keep the GIL from the one waiting for it
 WAIT_NOTICE_SECONDS = 5.0
 # Cheap first look: only statements that may start with these words need a closer one.
 _SPECIAL_START = re.compile(
@@ -97,8 +103,9 @@ class Result:
 class _Pending:
     script: Script
     fingerprint: Fingerprint
-    statements: list[Statement] | None  # None: too big to keep, stream it again
-    count: int
+    statements: list[Statement] | None  # None: too big to keep, or not split yet: stream it
+    count: int  # statements in the script (counted while it runs when not checked beforehand)
+    checked: bool = True  # False: split while it runs (see _checked_while_running)
 
 
 @dataclass
@@ -192,7 +199,8 @@ def apply(url: DatabaseURL, options: Options = Options(), reporter: Reporter | N
         if not todo:
             reporter.info("nothing to do: every script is applied")
             return Result(url.redacted(), (), options.dry_run, tuple(warnings))
-        pending = [_prepare(script, prints[script.version], url.kind) for script in todo]
+        overlap = _checked_while_running(db, todo, prints, options)
+        pending = [_prepare(script, prints[script.version], url.kind, check=script is not overlap) for script in todo]
         if options.dry_run or db is None:
             return _dry_run(url, pending, reporter, warnings)
         prepared = {p.script.version: p for p in pending}
@@ -248,8 +256,25 @@ def _changed_message(changed: Sequence[ScriptStatus]) -> str:
     return "\n".join(lines)
 
 
-def _prepare(script: Script, fingerprint: Fingerprint, kind: str) -> _Pending:
+def _checked_while_running(db: Database | None, todo: Sequence[Script], prints: dict[int, Fingerprint], options: Options) -> Script | None:
+    """The one script that may be split while it runs rather than before anything runs, if any.
+
+    Splitting before running is what lets bad input stop a run before it starts. The first script of
+    a run can be checked while it runs instead, on a database whose DDL is transactional, in one
+    transaction: a split error there rolls that transaction back, and nothing else has run yet. Every
+    other script is checked before the first starts. For a big script this overlaps the split (client
+    CPU) with the server's work, and a script too big to keep is read once instead of twice.
+    """
+    if db is None or not db.split_while_running or options.dry_run or not todo:
+        return None
+    first = prints[todo[0].version]
+    return todo[0] if first.size >= OVERLAP_BYTES and not first.no_transaction else None
+
+
+def _prepare(script: Script, fingerprint: Fingerprint, kind: str, *, check: bool = True) -> _Pending:
     """Split the script once before anything runs, so that bad input stops the run before it starts."""
+    if not check:
+        return _Pending(script, fingerprint, None, 0, checked=False)
     keep = fingerprint.size <= PRESPLIT_BYTES
     kept: list[Statement] = []
     count = 0
@@ -258,9 +283,13 @@ def _prepare(script: Script, fingerprint: Fingerprint, kind: str) -> _Pending:
         if keep:
             kept.append(stmt)
     if count == 0:
-        # Recording it would turn the SQL written into it later (after `new`, say) into a "changed" script.
-        raise ScriptError(f"{script.path}:1: the script has only comments, no statement; write its SQL or delete the file")
+        raise _only_comments(script)
     return _Pending(script, fingerprint, kept if keep else None, count)
+
+
+def _only_comments(script: Script) -> ScriptError:
+    # Recording it would turn the SQL written into it later (after `new`, say) into a "changed" script.
+    return ScriptError(f"{script.path}:1: the script has only comments, no statement; write its SQL or delete the file")
 
 
 def _dry_run(url: DatabaseURL, pending: Sequence[_Pending], reporter: Reporter, warnings: list[str]) -> Result:
@@ -313,17 +342,26 @@ def _apply_script(db: Database, pending: _Pending, who: str, reporter: Reporter)
     counts = _Counts()
     reporter.script_started(script, pending.count)
     statements: Iterable[Statement] = pending.statements if pending.statements is not None else _stream(script, db.kind)
+    if not pending.checked:
+        statements = _counted(statements, pending)
+    batches = _batches(statements, db, transactional, reporter, script, counts)
+    if not pending.checked:
+        batches = _ahead(batches, OVERLAP_DEPTH)
     committed = False
     db.begin(transactional)
     try:
-        for batch, last in _with_last(_batches(statements, db, transactional, reporter, script, counts)):
+        for batch, last in _with_last(batches):
             # The last batch carries the history row and COMMIT (one round trip per small script).
             finish = (lambda n: _history_row(script, fp, counts, "applied", who, n)) if last and transactional else None
             committed = _run_batch(db, script, batch, counts, reporter, finish)
-            reporter.progress(script, counts.executed + counts.tolerated, pending.count, time.monotonic() - counts.started)
+            total = pending.count if pending.checked else 0
+            reporter.progress(script, counts.executed + counts.tolerated, total, time.monotonic() - counts.started)
+        if pending.count == 0:  # only when it was not checked beforehand: nothing ran, nothing is committed
+            raise _only_comments(script)
         if not committed:
             _commit(db, script, _history_row(script, fp, counts, "applied", who))
     except BaseException as exc:
+        batches.close()  # stop a background split before the rollback
         _after_failure(db, script, fp, counts, who, transactional, exc)
         raise
     finally:
@@ -380,6 +418,60 @@ def _history_row(script: Script, fp: Fingerprint, counts: _Counts, state: str, w
 
 def _elapsed_ms(counts: _Counts) -> int:
     return int((time.monotonic() - counts.started) * 1000)
+
+
+def _counted(statements: Iterable[Statement], pending: _Pending) -> Iterator[Statement]:
+    """The statements, counted into ``pending.count`` as they are split."""
+    for stmt in statements:
+        pending.count += 1
+        yield stmt
+
+
+def _ahead(items: Iterator[_T], depth: int) -> Iterator[_T]:
+    """``items``, produced by a background thread up to ``depth`` items ahead of the caller.
+
+    The split is pure Python; while the server runs a batch, psycopg and sqlite3 wait without the GIL,
+    so the next batches are split meanwhile. An exception in the producer is raised here, in order;
+    closing this generator stops the producer.
+    """
+    import queue
+    import threading
+
+    box: queue.Queue[tuple[bool, Any]] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                box.put((True, item))
+                if stop.is_set():
+                    return
+            box.put((False, None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it where it belongs
+            box.put((False, exc))
+
+    worker = threading.Thread(target=produce, name="sqlrun-split-ahead", daemon=True)
+    # The consumer wakes when the server answers and must then wait for the GIL until the splitting thread
+    # is made to drop it: 5 ms by default, per batch. 1 ms saved ~8% on 100,000 INSERTs (PostgreSQL).
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
+    worker.start()
+    try:
+        while True:
+            more, value = box.get()
+            if not more:
+                if value is not None:
+                    raise value
+                return
+            yield value
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting for room, until it sees ``stop``
+            try:
+                box.get_nowait()
+            except queue.Empty:
+                worker.join(0.01)
+        sys.setswitchinterval(interval)
 
 
 def _with_last(items: Iterable[_T]) -> Iterator[tuple[_T, bool]]:

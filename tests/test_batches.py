@@ -13,6 +13,15 @@ CREATE = "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL)
 ROWS = 2000
 
 
+@pytest.fixture(autouse=True, params=["checked first", "split while running"])
+def split_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test twice: scripts split before anything runs, and (PostgreSQL) split while they run."""
+    import sqlrun.runner
+
+    if request.param == "split while running":
+        monkeypatch.setattr(sqlrun.runner, "OVERLAP_BYTES", 0)
+
+
 def _inserts(special: dict[int, str]) -> str:
     """CREATE TABLE on line 1, then INSERT number k (1-based) on line k + 1; ``special`` replaces some."""
     lines = [special.get(k, f"INSERT INTO items (id, name) VALUES ({k}, 'row {k}');") for k in range(1, ROWS + 1)]

@@ -116,6 +116,7 @@ class PostgreSQLDatabase(Database):
     """A session on one PostgreSQL database."""
 
     kind = "postgresql"
+    split_while_running = True
     batch_statements = 500
     batch_bytes = 512 << 10
 
