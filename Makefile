@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test bench clean
+.PHONY: setup compile run test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +16,18 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 setup: $(VENV)/.installed
 
-run: setup
+# Bytecode is compiled explicitly: with PYTHONDONTWRITEBYTECODE=1 (common in containers and CI) Python
+# would otherwise compile the package again at every start, ~14 ms of a ~60 ms no-op run.
+compile: setup
+	$(BIN)/python -m compileall -q sqlrun init_db.py
+
+run: compile
 	$(BIN)/python init_db.py
 
 test: setup
 	$(BIN)/python -m pytest
 
-bench: setup
+bench: compile
 	$(BIN)/python benchmarks/run.py
 
 clean:

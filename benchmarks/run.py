@@ -612,6 +612,8 @@ def machine() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen cases on the chosen databases and print the tables."""
     args = parse_args(argv)
+    # As an installed package would be: with PYTHONDONTWRITEBYTECODE=1 every start would compile sqlrun again.
+    subprocess.run([PYTHON, "-m", "compileall", "-q", "sqlrun", "init_db.py"], cwd=ROOT, check=True)
     report = Report()
     report.note(f"machine: {machine()}\n" + "\n".join(f"- {v}" for v in versions()))
     for note in missing_peers():
