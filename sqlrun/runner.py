@@ -32,8 +32,8 @@ DEFAULT_LOCK_TIMEOUT = 3600.0  # an hour: other runners may be busy with a slow 
 # Scripts up to this size are split once, before anything runs, and kept in memory; bigger ones are
 # checked in a first streaming pass and streamed again while they run, so memory stays flat.
 PRESPLIT_BYTES = 16 << 20
-# From this size, the first pending script on a database with transactional DDL is split in a background
-# thread while the server runs its earlier batches, instead of before anything runs (see _checked_while_running).
+# From this size, the first pending script is split in a background thread while the server runs its earlier
+# batches, instead of before anything runs, where the dialect allows it (see _checked_while_running).
 OVERLAP_BYTES = 1 << 20
 OVERLAP_DEPTH = 4  # batches split ahead of the one running: bounds the memory the overlap takes
 SWITCH_INTERVAL = 0.001  # seconds: how long the splitting thread may keep the GIL from the one waiting for it
@@ -263,7 +263,8 @@ def _checked_while_running(db: Database | None, todo: Sequence[Script], prints: 
     a run can be checked while it runs instead, on a database whose DDL is transactional, in one
     transaction: a split error there rolls that transaction back, and nothing else has run yet. Every
     other script is checked before the first starts. For a big script this overlaps the split (client
-    CPU) with the server's work, and a script too big to keep is read once instead of twice.
+    CPU) with the server's work, and a script too big to keep is read once instead of twice. Only
+    dialects with ``split_while_running`` (PostgreSQL) take this path.
     """
     if db is None or not db.split_while_running or options.dry_run or not todo:
         return None
@@ -430,8 +431,8 @@ def _counted(statements: Iterable[Statement], pending: _Pending) -> Iterator[Sta
 def _ahead(items: Iterator[_T], depth: int) -> Iterator[_T]:
     """``items``, produced by a background thread up to ``depth`` items ahead of the caller.
 
-    The split is pure Python; while the server runs a batch, psycopg and sqlite3 wait without the GIL,
-    so the next batches are split meanwhile. An exception in the producer is raised here, in order;
+    The split is pure Python; while the server runs a batch, psycopg waits for it without the GIL, so
+    the next batches are split meanwhile. An exception in the producer is raised here, in order;
     closing this generator stops the producer.
     """
     import queue
