@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -162,6 +163,51 @@ def mysql_admin(sql: str) -> None:
 
 def psql_admin(sql: str) -> None:
     subprocess.run(["psql", "-X", "-q", "-d", POSTGRESQL_ADMIN, "-c", sql], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_latency(delay_ms: float, kinds: Sequence[str], report: Report) -> list[subprocess.Popen]:
+    """Put benchmarks/latency_proxy.py in front of each server; every contender then connects through it."""
+    global MYSQL_ADMIN, POSTGRESQL_ADMIN
+    proxies = []
+    for kind in kinds:
+        if kind == "sqlite":
+            continue
+        parts = urlsplit(MYSQL_ADMIN if kind == "mysql" else POSTGRESQL_ADMIN)
+        target = f"{parts.hostname or '127.0.0.1'}:{parts.port or (3306 if kind == 'mysql' else 5432)}"
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        argv = [PYTHON, str(ROOT / "benchmarks" / "latency_proxy.py"), "--listen", f"127.0.0.1:{port}", "--to", target, "--delay-ms", str(delay_ms)]
+        proxy = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        proxy.stdout.readline()  # it prints once it listens
+        proxies.append(proxy)
+        userinfo = parts.netloc.rpartition("@")[0]
+        url = parts._replace(netloc=f"{userinfo}{'@' if userinfo else ''}127.0.0.1:{port}").geturl()
+        if kind == "mysql":
+            MYSQL_ADMIN = url
+        else:
+            POSTGRESQL_ADMIN = url
+        report.note(f"{kind}: every contender connects through a latency proxy ({delay_ms:g} ms each way): {round_trip(kind, url)}")
+    return proxies
+
+
+def round_trip(kind: str, url: str) -> str:
+    """The median time of ``SELECT 1`` over ``url``, as measured by the driver sqlrun uses."""
+    code = (
+        "import sys, time, statistics\n"
+        "from sqlrun.config import parse_url\n"
+        "u = parse_url(sys.argv[1])\n"
+        "if u.kind == 'mysql':\n"
+        "    import pymysql; from sqlrun.dialects.mysql import connect_kwargs; c = pymysql.connect(**connect_kwargs(u, None)); q = lambda: c.cursor().execute('SELECT 1')\n"
+        "else:\n"
+        "    import psycopg; from sqlrun.dialects.postgresql import connect_kwargs; c = psycopg.connect(**connect_kwargs(u)); q = lambda: c.execute('SELECT 1')\n"
+        "t = []\n"
+        "for _ in range(50):\n"
+        "    s = time.perf_counter(); q(); t.append(time.perf_counter() - s)\n"
+        "print(f'round trip {statistics.median(t) * 1000:.2f} ms (SELECT 1, median of 50)')\n"
+    )
+    out = subprocess.run([PYTHON, "-c", code, url], capture_output=True, text=True, cwd=ROOT)
+    return out.stdout.strip() or f"round trip not measured: {out.stderr.strip()[-200:]}"
 
 
 def server_reachable(kind: str) -> str | None:
@@ -580,6 +626,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--runners", type=int, default=16, help="runners started at once in the concurrent case")
     ap.add_argument("--gb", type=float, default=0.05, help="size of the memory case's script (the issue: 1)")
     ap.add_argument("--split-mb", type=float, default=10.0, help="size given to split_bench.py")
+    ap.add_argument("--latency-ms", type=float, default=0.0, help="delay each way between every client and the servers (benchmarks/latency_proxy.py)")
     ap.add_argument("--markdown", type=Path, help="also write the tables to this file")
     ns = ap.parse_args(argv)
     ns.dbs = [d for d in ns.db.split(",") if d]
@@ -618,6 +665,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.note(f"machine: {machine()}\n" + "\n".join(f"- {v}" for v in versions()))
     for note in missing_peers():
         report.note(note)
+    proxies = start_latency(args.latency_ms, args.dbs, report) if args.latency_ms else []
+    try:
+        run_cases(args, report)
+    finally:
+        for proxy in proxies:
+            proxy.terminate()
+    if args.markdown:
+        args.markdown.write_text("\n".join(report.sections) + "\n", encoding="utf-8")
+    return 0
+
+
+def run_cases(args: argparse.Namespace, report: Report) -> None:
+    """Every chosen case on every chosen database."""
     with tempfile.TemporaryDirectory(prefix="sqlrun_bench_") as tmpname:
         tmp = Path(tmpname)
         if "split" in args.cases:
@@ -630,9 +690,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             for case in args.cases:
                 if case != "split":
                     CASES[case](kind, args, report, tmp)
-    if args.markdown:
-        args.markdown.write_text("\n".join(report.sections) + "\n", encoding="utf-8")
-    return 0
 
 
 CASES: dict[str, Callable[[str, argparse.Namespace, Report, Path], None]] = {
