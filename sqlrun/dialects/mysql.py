@@ -287,8 +287,8 @@ class MySQLDatabase(Database):
                     done += 1
             except pymysql.Error as exc:
                 self._mark_start = self._mark_start and done == 0
-                # done - lead == len(statements): the history row or the COMMIT failed, not a statement
-                return BatchOutcome(max(0, done - lead), exc)
+                # done - lead >= len(statements): the history row or the COMMIT failed, not a statement
+                return BatchOutcome(min(max(0, done - lead), len(statements)), exc)
         self._mark_start = False
         return BatchOutcome(len(statements), committed=commits)
 
