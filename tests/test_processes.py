@@ -212,3 +212,38 @@ def test_sigkill_at_random_moments_converges(kind: str, tmp_path: Path) -> None:
             assert snapshot(kind, url) == reference, f"attempt {attempt} (delay {delay:.3f}s) did not converge"
     # The kills are aimed at the run; if none landed before its end the test would prove nothing.
     assert interrupted > 0
+
+
+def test_sigkill_while_a_big_first_script_is_split_as_it_runs(tmp_path: Path) -> None:
+    # PostgreSQL splits a first script of 1 MB or more in a thread while its batches run: a kill at any
+    # moment must leave it either wholly applied and recorded, or not at all; the next run finishes it.
+    rng = random.Random(f"{SEED}-overlap")
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    rows = 12000  # about 1.1 MB: above runner.OVERLAP_BYTES
+    body = "\n".join(f"INSERT INTO heavy (id, label) VALUES ({i}, 'row {i} of a script that is long enough');" for i in range(1, rows + 1))
+    (folder / "001_heavy.sql").write_text(f"CREATE TABLE heavy (id INTEGER PRIMARY KEY, label VARCHAR(60) NOT NULL);\n{body}\n")
+    assert (folder / "001_heavy.sql").stat().st_size >= 1 << 20
+    (folder / "002_after.sql").write_text("CREATE TABLE after_heavy (id INTEGER PRIMARY KEY, label VARCHAR(40));\n")
+    with target("postgresql", tmp_path, create=True) as url:
+        span = timed_run(tmp_path, url)
+    for attempt in range(6):
+        delay = rng.uniform(0, span)
+        with target("postgresql", tmp_path, create=True) as url:
+            proc = start(tmp_path, "--database-url", url, "--dir", "migrations")
+            read_line_with(proc, "database:")
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate(timeout=60)
+            with Session("postgresql", url) as s:
+                tables = s.tables()
+                recorded = s.query("SELECT version FROM sqlrun_history ORDER BY version") if "sqlrun_history" in tables else []
+                heavy = s.query("SELECT count(*) FROM heavy")[0][0] if "heavy" in tables else 0
+            print(f"attempt {attempt}: killed after {delay:.3f}s: recorded {recorded}, {heavy} rows")
+            assert heavy == (rows if recorded else 0), (recorded, heavy)
+            assert lock_is_free(url)
+            again = finish(start(tmp_path, "--database-url", url, "--dir", "migrations", "--lock-timeout", "30"))
+            assert again.code == 0, again.text
+            with Session("postgresql", url) as s:
+                assert s.query("SELECT version FROM sqlrun_history ORDER BY version") == [(1,), (2,)]
+                assert s.query("SELECT count(*) FROM heavy") == [(rows,)]
