@@ -134,3 +134,23 @@ def test_ahead_hands_over_items_and_errors_in_order_and_stops_its_thread() -> No
             got.append(item)
     assert got == ["a", "b"]
     assert threading.active_count() == before
+
+
+@pytest.fixture
+def pg(tmp_path):
+    from conftest import make_database
+
+    yield from make_database("postgresql", tmp_path)
+
+
+def test_copy_blocks_and_a_scripts_own_transaction_split_ahead(pg: TempDatabase, scripts, cli) -> None:
+    # pg_dump's shape: its own BEGIN/COMMIT (absorbed), COPY ... FROM stdin with data, then more statements.
+    data = "".join(f"{i}\trow {i}\n" for i in range(1, 3001))
+    folder = scripts({
+        "001_dump.sql": "BEGIN;\n" + CREATE + "COPY items (id, name) FROM stdin;\n" + data + "\\.\n"
+        + ROWS.replace("VALUES (", "VALUES (10000 + ") + "COMMIT;\n",
+    })
+    result = cli("--database-url", pg.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    assert pg.query("SELECT count(*), min(id), max(id) FROM items") == [(4200, 1, 11200)]
+    assert pg.history() == [(1, "dump", "applied", 1202, 0)]
