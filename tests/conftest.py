@@ -196,6 +196,12 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TempDatabase]
     yield from make_database(kind, tmp_path)
 
 
+@pytest.fixture
+def pg(tmp_path: Path) -> Iterator[TempDatabase]:
+    """An empty PostgreSQL database, for behaviour only PostgreSQL has (deferred constraints, COPY...)."""
+    yield from make_database("postgresql", tmp_path)
+
+
 @dataclass(frozen=True)
 class CliResult:
     """What a CLI call (in-process, or a real process) returned and printed."""

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import TempDatabase, make_database
+from conftest import TempDatabase
 
 CREATE = "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL);\n"
 ROWS = 2500  # more than one batch on every server (PostgreSQL sends 2000 statements at a time)
@@ -175,11 +175,6 @@ def test_a_history_row_that_cannot_be_written_fails_the_script(db: TempDatabase,
     if db.kind != "mysql":  # MySQL commits DDL as it goes; the others roll the whole script back
         assert "items" not in db.tables()
         assert db.history() == []
-
-
-@pytest.fixture
-def pg(tmp_path):
-    yield from make_database("postgresql", tmp_path)
 
 
 @pytest.mark.parametrize("rows", [0, ROWS])

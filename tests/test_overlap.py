@@ -136,13 +136,6 @@ def test_ahead_hands_over_items_and_errors_in_order_and_stops_its_thread() -> No
     assert threading.active_count() == before
 
 
-@pytest.fixture
-def pg(tmp_path):
-    from conftest import make_database
-
-    yield from make_database("postgresql", tmp_path)
-
-
 def test_copy_blocks_and_a_scripts_own_transaction_split_ahead(pg: TempDatabase, scripts, cli) -> None:
     # pg_dump's shape: its own BEGIN/COMMIT (absorbed), COPY ... FROM stdin with data, then more statements.
     data = "".join(f"{i}\trow {i}\n" for i in range(1, 3001))
