@@ -554,35 +554,69 @@ def case_noop(kind: str, args: argparse.Namespace, report: Report, tmp: Path) ->
     report.table(f"{kind}: nothing pending (10 applied scripts), {args.noop_runs} runs each", TIME_HEADER, table, text)
 
 
+@dataclass(frozen=True)
+class Burst:
+    """One command run alone and ``n`` copies of it started at once, over the repeats."""
+
+    name: str
+    singles: list[float]
+    togethers: list[float]
+    cpu: list[float]
+    failures: int
+
+    def row(self, n: int) -> list[str]:
+        single, together = statistics.median(self.singles), statistics.median(self.togethers)
+        # On few cores n processes cannot all run at once: the CPU they need sets a floor none can beat.
+        floor = n * statistics.median(self.cpu) / (os.cpu_count() or 1)
+        return [
+            self.name,
+            f"{single * 1000:.0f} ms",
+            f"{together * 1000:.0f} ms ({min(self.togethers) * 1000:.0f} - {max(self.togethers) * 1000:.0f})",
+            f"{together / single:.2f}x",
+            f"{statistics.median(self.cpu) * 1000:.0f} ms",
+            f"{floor * 1000:.0f} ms = {floor / single:.2f}x one",
+            f"{together / floor:.2f}x",
+            f"{self.failures}",
+        ]
+
+
+def burst(name: str, argv: Sequence[str], n: int, repeat: int, *, cwd: Path, env: dict[str, str]) -> Burst:
+    """Measure ``argv`` alone and ``n`` at once, alternately, ``repeat`` times."""
+    singles, togethers, cpu, failures = [], [], [], 0
+    for _ in range(repeat):
+        one = run(argv, cwd=cwd, env=env)
+        singles.append(one.wall)
+        cpu.append(one.cpu)
+        failures += one.code != 0
+        wall, runs = run_many([argv] * n, cwd=cwd, env=env)
+        togethers.append(wall)
+        failures += sum(1 for r in runs if r.code != 0)
+    return Burst(name, singles, togethers, cpu, failures)
+
+
 def case_concurrent(kind: str, args: argparse.Namespace, report: Report, tmp: Path) -> None:
     inputs = noop_inputs(kind, tmp / "concurrent")
     target = applied(kind, inputs, sqlrun_cmd(inputs))
+    dbmate = dbmate_argv()
+    peer = applied(kind, inputs, peer_cmds(inputs)["dbmate"]) if dbmate else None
     env = {**os.environ, "DATABASE_URL": target.sqlrun_url()}
-    argv = [PYTHON, INIT_DB, "-q"]
-    singles: list[float] = []
-    alls: list[float] = []
-    cpu: list[float] = []
-    failures = 0
+    n = args.runners
+    # What any Python runner must do before its first query: start the interpreter and import the driver.
+    driver = {"mysql": "import pymysql", "postgresql": "import psycopg"}.get(kind, "import sqlite3")
+    commands = {"sqlrun (nothing pending)": [PYTHON, INIT_DB, "-q"], f"python -c '{driver}'": [PYTHON, "-c", driver]}
+    if dbmate and peer:
+        commands["dbmate (nothing pending)"] = [*dbmate, "--url", peer.dbmate_url(), "--migrations-dir", str(inputs.dbmate), "--no-dump-schema", "up"]
     try:
-        for _ in range(args.repeat):
-            one = run(argv, cwd=inputs.root, env=env)
-            singles.append(one.wall)
-            cpu.append(one.cpu)
-            wall, runs = run_many([argv] * args.runners, cwd=inputs.root, env=env)
-            alls.append(wall)
-            failures += sum(1 for r in runs if r.code != 0)
+        bursts = [burst(name, argv, n, args.repeat, cwd=inputs.root, env=env) for name, argv in commands.items()]
     finally:
         target.drop()
-    single, together = statistics.median(singles), statistics.median(alls)
-    # On few cores N interpreters cannot all start at once: the CPU they need sets a floor no runner can beat.
-    floor = args.runners * statistics.median(cpu) / (os.cpu_count() or 1)
-    rows = [
-        ["one runner", f"{single * 1000:.0f} ms", f"{min(singles) * 1000:.0f} - {max(singles) * 1000:.0f} ms", "", f"CPU {statistics.median(cpu) * 1000:.0f} ms"],
-        [f"{args.runners} runners at once", f"{together * 1000:.0f} ms", f"{min(alls) * 1000:.0f} - {max(alls) * 1000:.0f} ms", f"{together / single:.2f}x one", f"{failures} failed"],
-        [f"CPU floor ({args.runners} x CPU / {os.cpu_count()} cores)", f"{floor * 1000:.0f} ms", "", f"{together / floor:.2f}x floor", ""],
-    ]
-    text = verdict(together <= CONCURRENT_RATIO * single and failures == 0, f"{args.runners} at once {together * 1000:.0f} ms <= {CONCURRENT_RATIO}x one ({CONCURRENT_RATIO * single * 1000:.0f} ms)")
-    report.table(f"{kind}: {args.runners} runners start at once, nothing pending", ["", "median", "min - max", "ratio", "notes"], rows, text)
+        if peer:
+            peer.drop()
+    mine = bursts[0]
+    single, together = statistics.median(mine.singles), statistics.median(mine.togethers)
+    header = ["command", "one alone", f"{n} at once (min - max)", "ratio", "CPU of one", f"CPU floor ({n} x CPU / {os.cpu_count()} cores)", "vs floor", "failed"]
+    text = verdict(together <= CONCURRENT_RATIO * single and mine.failures == 0, f"{n} at once {together * 1000:.0f} ms <= {CONCURRENT_RATIO}x one ({CONCURRENT_RATIO * single * 1000:.0f} ms)")
+    report.table(f"{kind}: {n} runners start at once, nothing pending ({args.repeat} repeats)", header, [b.row(n) for b in bursts], text)
 
 
 def case_memory(kind: str, args: argparse.Namespace, report: Report, tmp: Path) -> None:
