@@ -389,7 +389,7 @@ def missing_peers() -> list[str]:
     if not dbmate_argv():
         notes.append("dbmate not installed (npm install -g dbmate): skipped")
     if not yoyo_argv():
-        notes.append("yoyo not installed (.venv/bin/pip install yoyo-migrations): skipped")
+        notes.append("yoyo not installed (make bench, or .venv/bin/pip install -e '.[bench]'): skipped")
     return notes
 
 

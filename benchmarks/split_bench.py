@@ -138,6 +138,13 @@ def bench_stream(path: Path, dialect: str) -> tuple[float, int, int]:
     return time.perf_counter() - t0, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def has_sqlparse() -> bool:
+    """Whether sqlparse (the bench extra) can be imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("sqlparse") is not None
+
+
 def sqlparse_rate(text: str, args: argparse.Namespace) -> float:
     """Median MB/s of sqlparse.split on the first --sqlparse-mb of ``text`` (cut at a line end)."""
     small = text[: int(args.sqlparse_mb * 1_000_000)]
@@ -169,21 +176,25 @@ def main() -> None:
                 f"= {rates[dialect]:.1f} MB/s (min-max {min(times):.3f}-{max(times):.3f} s, "
                 f"first call with regex compile {first:.3f} s)"
             )
-        sp = sqlparse_rate(text, args)
-        print(f"sqlparse.split on the first {args.sqlparse_mb:.2f} MB: {sp:.2f} MB/s")
-        for dialect, rate in rates.items():
-            print(f"ratio {dialect}: {rate / sp:.0f}x sqlparse")
+        compare = has_sqlparse()
+        if compare:
+            sp = sqlparse_rate(text, args)
+            print(f"sqlparse.split on the first {args.sqlparse_mb:.2f} MB: {sp:.2f} MB/s")
+            for dialect, rate in rates.items():
+                print(f"ratio {dialect}: {rate / sp:.0f}x sqlparse")
+        else:
+            print("sqlparse is not installed (make bench, or pip install -e '.[bench]'): no ratios")
         del text
         print()
         for dialect in dialects:
             mixed = mixed_text(dialect, args.mb)
             first, times, n = bench_split(mixed, dialect, args.repeat)
             rate = len(mixed) / statistics.median(times) / 1e6
-            sp = sqlparse_rate(mixed, args)
-            print(
-                f"mixed {dialect:10} {len(mixed) / 1e6:.1f} MB, {n} statements: {rate:.1f} MB/s "
-                f"(min-max {min(times):.3f}-{max(times):.3f} s); sqlparse {sp:.2f} MB/s; ratio {rate / sp:.0f}x"
-            )
+            line = f"mixed {dialect:10} {len(mixed) / 1e6:.1f} MB, {n} statements: {rate:.1f} MB/s (min-max {min(times):.3f}-{max(times):.3f} s)"
+            if compare:
+                sp = sqlparse_rate(mixed, args)
+                line += f"; sqlparse {sp:.2f} MB/s; ratio {rate / sp:.0f}x"
+            print(line)
         if args.stream_mb:
             big = Path(tmp) / "big.sql"
             size = write_script(big, args.stream_mb)
