@@ -498,13 +498,14 @@ def _batches(
             counts.used_use = counts.used_use or is_use(stmt.text)
             if _is_absorbed(stmt, absorb, script, reporter):
                 continue
-        if stmt.copy_data is not None or len(batch) >= limit or size + len(stmt.text) > db.batch_bytes:
+        alone = db.runs_alone(stmt)
+        if alone or len(batch) >= limit or size + len(stmt.text) > db.batch_bytes:
             if batch:
                 yield batch
             batch, size = [], 0
         batch.append(stmt)
         size += len(stmt.text)
-        if stmt.copy_data is not None:
+        if alone:
             yield batch
             batch, size = [], 0
     if batch:

@@ -35,7 +35,8 @@ PostgreSQL (``src/fe_utils/psqlscan.l``, ``src/bin/psql/mainloop.c``)
       FUNCTION|PROCEDURE``, outside ``BEGIN ... END`` (psql counts BEGIN, CASE-inside-BEGIN and
       END at parenthesis depth 0; so do we).
     * ``COPY ... FROM stdin;`` is one Statement whose ``copy_data`` holds the following lines up
-      to the line ``\\.`` (held in memory per statement).
+      to the line ``\\.`` (held in memory per statement). ``FROM STDIN`` counts as two words
+      outside strings, quoted names, comments and parentheses (``pg_copy_direction``).
     * psql meta-commands cannot be sent to a server: a SplitError names the command, except
       ``\\restrict``/``\\unrestrict`` (written by pg_dump 15.14+/16.10+/17.6+) and
       ``\\connect``/``\\c`` (written by ``pg_dump -C``), which are skipped: sqlrun always applies
@@ -704,8 +705,7 @@ _PG_CREATE_ROUTINE = re.compile(
     r"create" + _PG_GAP + r"(?:or" + _PG_GAP + r"replace" + _PG_GAP + r")?(?:function|procedure)(?![" + _IDC + "])",
     re.IGNORECASE,
 )
-_PG_COPY_FROM_STDIN = re.compile(r"copy\s[\s\S]*?(?<![" + _IDC + r"])from\s+stdin(?![" + _IDC + "])", re.IGNORECASE)
-_PG_SLOW_HEAD = re.compile(_PG_CREATE_ROUTINE.pattern + r"|copy\s", re.IGNORECASE)
+_PG_SLOW_HEAD = re.compile(_PG_CREATE_ROUTINE.pattern + r"|copy(?![" + _IDC + "])", re.IGNORECASE)
 _PG_COPY_END = re.compile(r"^\\\.\r?\n", re.MULTILINE)
 _PG_LINE_REST = re.compile(r"[ \t\r\f\v]*(?:--[^\n]*)?\n")
 _PG_META = re.compile(r"\\([A-Za-z]+|[^\sA-Za-z]?)")
@@ -773,7 +773,7 @@ class _PostgresSplitter(_Splitter):
         """CREATE FUNCTION/PROCEDURE with a BEGIN outside quotes, and COPY ... FROM stdin (data follows)."""
         if self._compound(start, end):
             return _pg_has_begin(self.buf, start, end)
-        return _PG_COPY_FROM_STDIN.match(self.buf, start, end) is not None
+        return pg_copy_direction(self.buf[start:end]) == "in"
 
     def _skip_special(self, pos: int) -> int | None:
         """Nested /* */ comments before a statement."""
@@ -821,7 +821,7 @@ class _PostgresSplitter(_Splitter):
         return _PG_CREATE_ROUTINE.match(self.buf, start, end) is not None
 
     def _statement(self, text: str, start: int, end: int, after: int) -> Statement:
-        if not _PG_COPY_FROM_STDIN.match(text) or after == end:
+        if after == end or pg_copy_direction(text) != "in":
             return super()._statement(text, start, end, after)
         data_start, data_end, resume = self._copy_data(start, after)
         line, column = self._where(start)
@@ -876,6 +876,54 @@ class _PostgresSplitter(_Splitter):
             elif kind == "bs":
                 raise self._meta_error(pos)
             pos = end
+
+
+def pg_copy_direction(text: str) -> str | None:
+    """"in" for ``COPY ... FROM STDIN``, "out" for ``COPY ... TO STDOUT``, else None.
+
+    psql knows from the server's CopyInResponse or CopyOutResponse; the grammar allows those
+    only for ``COPY table [(columns)] FROM STDIN ...`` and ``COPY table|(query) TO STDOUT ...``,
+    so the two words stand next to each other, outside strings, quoted names, comments and
+    parentheses: ``COPY (SELECT 'from stdin') TO STDOUT`` has no data lines after it.
+    """
+    if text[:4].lower() != "copy":
+        return None
+    words: list[str] = []
+    parens, pos, n = 0, 0, len(text)
+    token = _PG_TOKEN.match
+    while pos < n:
+        m = token(text, pos)
+        kind, pos = m.lastgroup, m.end()
+        if kind == "word":
+            if parens == 0:
+                words.append(m.group().lower())
+                pair = words[-2:]
+                if pair == ["from", "stdin"] or pair == ["to", "stdout"]:
+                    return None if words[0] != "copy" else "in" if pair[0] == "from" else "out"
+            continue
+        if kind in ("ws", "c"):
+            continue  # FROM -- note \n STDIN still names stdin
+        if kind == "bc":
+            pos = _pg_comment_close(text, m.start())
+            continue
+        if kind == "dq":
+            close = text.find(m.group(), pos)
+            pos = n if close < 0 else close + len(m.group())
+        elif kind == "p":
+            parens += (m.group() == "(") - (m.group() == ")" and parens > 0)
+        if parens == 0:
+            words.append("")  # any other token separates FROM from STDIN
+    return None
+
+
+def _pg_comment_close(text: str, start: int) -> int:
+    """Index after the nested /* */ comment opened at ``start`` (its end, if it never closes)."""
+    depth = 0
+    for m in _PG_COMMENT_EDGE.finditer(text, start):
+        depth += 1 if m.group() == "/*" else -1
+        if depth == 0:
+            return m.end()
+    return len(text)
 
 
 def _pg_has_begin(buf: str, start: int, end: int) -> bool:

@@ -216,3 +216,30 @@ def test_finding_the_failing_statement_takes_few_round_trips(pg: TempDatabase, s
     assert pg.history() == [(1, "items", "applied", ROWS, 1)]
     batches = -(-(ROWS + 1) // batch)  # each batch once, plus the one resent after the tolerated error
     assert len(calls) <= batches + 1 + 2 * batch.bit_length(), calls
+
+
+def test_copy_to_stdout_mid_batch_runs_alone_and_its_rows_are_dropped(pg: TempDatabase, scripts, cli) -> None:
+    # psql prints a COPY ... TO STDOUT's rows; sqlrun reads them to the end and keeps none, as for a SELECT.
+    # Sent inside a multi-statement query it would leave the connection in the middle of the COPY protocol.
+    # "from stdin" inside a string must not make it a COPY with data lines after it.
+    special = {
+        1000: "COPY items TO STDOUT WITH (FORMAT csv);",
+        1001: "COPY (SELECT 'copied from stdin' AS note) TO stdout;",
+        1002: "COPY items (id, name) FROM stdin;\n-1\tfrom the data lines\n\\.",
+    }
+    folder = scripts({"001_items.sql": _inserts(special), "002_more.sql": "-- sqlrun: no-transaction\nCOPY items TO STDOUT;\nINSERT INTO items VALUES (-2, 'after');\n"})
+    result = cli("--database-url", pg.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    assert pg.history() == [(1, "items", "applied", ROWS + 1, 0), (2, "more", "applied", 2, 0)]
+    assert pg.query("SELECT count(*) FROM items") == [(ROWS - 3 + 2,)]
+    assert pg.query("SELECT name FROM items WHERE id < 0 ORDER BY id") == [("after",), ("from the data lines",)]
+    assert "copied from stdin" not in result.out
+
+
+def test_a_failing_copy_to_stdout_names_its_line_and_records_nothing(pg: TempDatabase, scripts, cli) -> None:
+    folder = scripts({"001_items.sql": _inserts({1200: "COPY no_such_table TO STDOUT;"})})
+    result = cli("--database-url", pg.url, "--dir", str(folder))
+    assert result.code == 1, result.text
+    assert "001_items.sql:1201: statement failed: COPY no_such_table TO STDOUT" in result.err, result.err
+    assert pg.tables() == {"sqlrun_history"}
+    assert pg.history() == []

@@ -167,6 +167,28 @@ def test_copy_to_stdout_has_no_data() -> None:
     assert split("COPY t TO stdout;\nSELECT 1;", "postgresql")[0].copy_data is None
 
 
+@pytest.mark.parametrize(
+    "script, data",
+    [
+        # FROM STDIN only as two words outside strings, quoted names, comments and parentheses
+        ("COPY (SELECT 'a from stdin') TO stdout;\nSELECT 1;\n", [None, None]),
+        ("COPY t TO stdout /* from stdin */;\nSELECT 1;\n", [None, None]),
+        ("COPY t TO stdout -- from stdin\n;\nSELECT 1;\n", [None, None]),
+        ('COPY t ("from stdin") FROM \'/tmp/x\';\nSELECT 1;\n', [None, None]),
+        ("COPY (SELECT 1 FROM stdin) TO stdout;\nSELECT 1;\n", [None, None]),
+        ("COPY t FROM stdin_file;\nSELECT 1;\n", [None, None]),
+        ("SELECT * FROM stdin;\nSELECT 1;\n", [None, None]),
+        ("COPY t FROM $$stdin$$;\nSELECT 1;\n", [None, None]),
+        # ...and wherever psql's server would answer CopyInResponse
+        ("copy/**/t(a) from /* x */ STDIN with (format csv);\n1\n\\.\nSELECT 2;\n", ["1\n", None]),
+        ("COPY t FROM\n-- why\nstdin;\n1\n\\.\nSELECT 2;\n", ["1\n", None]),
+        ('COPY "from stdin" FROM stdin;\n1\n\\.\nSELECT 2;\n', ["1\n", None]),
+    ],
+)
+def test_copy_data_follows_only_copy_from_stdin(script: str, data: list[str | None]) -> None:
+    assert [s.copy_data for s in split(script, "postgresql")] == data
+
+
 ERRORS = [
     ("mysql", "SELECT 1;\nSELECT 'abc;\nSELECT 2;", 2, 8, "unterminated string"),
     ("mysql", 'SELECT "abc', 1, 8, "unterminated string"),

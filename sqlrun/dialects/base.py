@@ -131,6 +131,10 @@ class Database(ABC):
     def rollback(self) -> None:
         """Roll back the script's transaction, leaving the session usable."""
 
+    def runs_alone(self, statement: Statement) -> bool:
+        """Whether ``statement`` needs a round trip of its own (a COPY, which has a protocol of its own)."""
+        return statement.copy_data is not None
+
     @abstractmethod
     def run_batch(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> BatchOutcome:
         """Run statements in order until one fails; that one's effects must be undone, earlier ones kept.

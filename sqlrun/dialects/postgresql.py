@@ -265,10 +265,23 @@ class PostgreSQLDatabase(Database):
             self.conn.execute("ROLLBACK")
         self.in_transaction = self._begin_pending = False
 
+    def runs_alone(self, statement: Statement) -> bool:
+        # COPY speaks a protocol of its own: FROM STDIN sends the data lines, TO STDOUT must read its rows
+        # back (psql prints them; here they are discarded, like a SELECT's). Inside a multi-statement query
+        # a COPY TO STDOUT would leave the connection in the middle of that protocol.
+        if statement.copy_data is not None:
+            return True
+        text = statement.text
+        if text[0] not in "cC" or text[:4].lower() != "copy":  # the first test alone settles almost every statement
+            return False
+        from ..splitter import pg_copy_direction
+
+        return pg_copy_direction(text) == "out"
+
     def run_batch(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> BatchOutcome:
         if not self.in_transaction:
             return self._autocommit(statements)
-        if statements[0].copy_data is not None:
+        if self.runs_alone(statements[0]):
             finish = None  # COPY goes alone, through its own protocol; the row follows in commit_with_history
         error = self._guarded(statements, finish)
         if error is None:
@@ -311,12 +324,13 @@ class PostgreSQLDatabase(Database):
         before running any of it, so after a syntax error nothing of it ran, the BEGIN included: the
         transaction status tells the two cases apart.
         """
-        if statements[0].copy_data is not None:
+        alone = len(statements) == 1 and self.runs_alone(statements[0])
+        if alone:
             self._start()
         prefix = f"BEGIN; SAVEPOINT {SAVEPOINT};\n" if self._begin_pending else ""
         tail = self._history_sql(finish, server_clock=True) if finish else NEXT_SAVEPOINT
         try:
-            if len(statements) == 1 and statements[0].copy_data is not None:
+            if alone:
                 self._copy(statements[0])
                 self.conn.execute(NEXT_SAVEPOINT)
             else:
@@ -341,7 +355,7 @@ class PostgreSQLDatabase(Database):
     def _autocommit(self, statements: Sequence[Statement]) -> BatchOutcome:
         for done, stmt in enumerate(statements):
             try:
-                if stmt.copy_data is not None:
+                if self.runs_alone(stmt):
                     self._copy(stmt)
                 else:
                     self.conn.execute(stmt.text)
@@ -353,6 +367,9 @@ class PostgreSQLDatabase(Database):
         with self.conn.cursor() as cur, cur.copy(stmt.text) as copy:
             if stmt.copy_data:
                 copy.write(stmt.copy_data)
+            elif stmt.copy_data is None:  # COPY ... TO STDOUT: read the rows to the end, keep none
+                for _ in copy:
+                    pass
 
     def tolerated(self, error: BaseException, statement: Statement) -> str | None:
         state = getattr(error, "sqlstate", None)
