@@ -783,16 +783,10 @@ class _PostgresSplitter(_Splitter):
 
     def _comment_end(self, start: int) -> int:
         """Index after the nested comment opened at ``start`` (psqlscan.l xc state counts depth)."""
-        depth, pos = 0, start
-        search = _PG_COMMENT_EDGE.search
-        while True:
-            m = search(self.buf, pos)
-            if m is None:
-                raise self._unterminated("comment /* ... */", start)
-            depth += 1 if m.group() == "/*" else -1
-            pos = m.end()
-            if depth == 0:
-                return pos
+        end = _pg_comment_close(self.buf, start)
+        if end is None:
+            raise self._unterminated("comment /* ... */", start)
+        return end
 
     def _command(self, start: int) -> bool:
         """psql meta-commands: pg_dump's \\restrict, \\unrestrict and \\connect are skipped, others refused."""
@@ -904,7 +898,7 @@ def pg_copy_direction(text: str) -> str | None:
         if kind in ("ws", "c"):
             continue  # FROM -- note \n STDIN still names stdin
         if kind == "bc":
-            pos = _pg_comment_close(text, m.start())
+            pos = _pg_comment_close(text, m.start()) or n
             continue
         if kind == "dq":
             close = text.find(m.group(), pos)
@@ -916,14 +910,14 @@ def pg_copy_direction(text: str) -> str | None:
     return None
 
 
-def _pg_comment_close(text: str, start: int) -> int:
-    """Index after the nested /* */ comment opened at ``start`` (its end, if it never closes)."""
+def _pg_comment_close(text: str, start: int) -> int | None:
+    """Index after the nested /* */ comment opened at ``start``; None if it never closes."""
     depth = 0
     for m in _PG_COMMENT_EDGE.finditer(text, start):
         depth += 1 if m.group() == "/*" else -1
         if depth == 0:
             return m.end()
-    return len(text)
+    return None
 
 
 def _pg_has_begin(buf: str, start: int, end: int) -> bool:
