@@ -271,12 +271,11 @@ class PostgreSQLDatabase(Database):
         # a COPY TO STDOUT would leave the connection in the middle of that protocol.
         if statement.copy_data is not None:
             return True
-        text = statement.text
-        if text[0] not in "cC" or text[:4].lower() != "copy":  # the first test alone settles almost every statement
+        if statement.text[0] not in "cC":  # settles almost every statement without a call
             return False
         from ..splitter import pg_copy_direction
 
-        return pg_copy_direction(text) == "out"
+        return pg_copy_direction(statement.text) == "out"
 
     def run_batch(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> BatchOutcome:
         if not self.in_transaction:
