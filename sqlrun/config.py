@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from .errors import ConfigError
+from .kinds import DIALECTS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
@@ -15,17 +16,14 @@ if TYPE_CHECKING:
 
 DEFAULT_URL = "sqlite:///data/app.db"
 
-# Every accepted URL scheme, mapped to the database it names.
+# Every accepted URL scheme, mapped to the database it names: the dialect names (kinds.DIALECTS), plus
+# the SQLAlchemy-style name+driver forms of the drivers sqlrun uses, and sqlite3.
 SCHEMES = {
-    "mysql": "mysql",
-    "mariadb": "mysql",
+    **DIALECTS,
     "mysql+pymysql": "mysql",
     "mariadb+pymysql": "mysql",
-    "postgresql": "postgresql",
-    "postgres": "postgresql",
     "postgresql+psycopg": "postgresql",
     "postgresql+psycopg3": "postgresql",
-    "sqlite": "sqlite",
     "sqlite3": "sqlite",
 }
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError, ScriptError
+from .kinds import DIALECTS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
@@ -17,8 +18,7 @@ if TYPE_CHECKING:
     from typing import Iterator
 
 # NNN_name.sql or NNN_name.<dialect>.sql; the number has any width and orders numerically.
-SCRIPT_RE = re.compile(r"^(\d+)_([^.]+?)(?:\.(mysql|mariadb|postgresql|postgres|sqlite))?\.sql$", re.IGNORECASE)
-VARIANT_KIND = {"mysql": "mysql", "mariadb": "mysql", "postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
+SCRIPT_RE = re.compile(r"^(\d+)_([^.]+?)(?:\.(" + "|".join(DIALECTS) + r"))?\.sql$", re.IGNORECASE)
 # Versions live in a BIGINT column; 20251214144332 (a timestamp) is the widest style in use.
 MAX_VERSION = 2**63 - 1
 NO_TRANSACTION = re.compile(r"\A\ufeff?[ \t]*--[ \t]*sqlrun:[ \t]*no-transaction[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
@@ -83,7 +83,7 @@ def discover(directory: str | os.PathLike[str], kind: str) -> Discovery:
         names.setdefault(version, {}).setdefault(name, Path(entry.path))
         if dialect is None:
             _put(generic, version, name, Path(entry.path))
-        elif VARIANT_KIND[dialect.lower()] == kind:
+        elif DIALECTS[dialect.lower()] == kind:
             _put(variant, version, name, Path(entry.path))
     for version, by_name in names.items():
         if len(by_name) > 1:

@@ -397,16 +397,16 @@ ROUTINE_FRAGMENTS = {
 
 def reference_split(script: str, dialect: str, monkeypatch: pytest.MonkeyPatch) -> object:
     """run_split with every shortcut switched off: each statement goes through the token loop."""
-    from sqlrun import splitter as S
+    from sqlrun.splitter import mysql, postgresql, sqlite
 
     never = re.compile("(?!)()|")  # the statement regex's "not ordinary" alternative, always
     with monkeypatch.context() as patch:
-        patch.setattr(S, "_mysql_statement", lambda delim: never)
-        patch.setattr(S, "_pg_statement", lambda: never)
-        patch.setattr(S._SQLiteSplitter, "_stmt", never)
-        patch.setattr(S._MySQLSplitter, "_scan_blocks", lambda self, start: None)
-        patch.setattr(S, "_SQ_TRIGGER", re.compile("(?!)"))
-        patch.setattr(S._SQLiteSplitter, "_compound", S._SQLiteSplitter._compound_tokens)
+        patch.setattr(mysql, "_statement_regex", lambda delim: never)
+        patch.setattr(postgresql, "_statement_regex", lambda: never)
+        patch.setattr(sqlite.SQLiteSplitter, "_stmt", never)
+        patch.setattr(mysql.MySQLSplitter, "_scan_blocks", lambda self, start: None)
+        patch.setattr(sqlite, "_TRIGGER", re.compile("(?!)"))
+        patch.setattr(sqlite.SQLiteSplitter, "_compound", sqlite.SQLiteSplitter._compound_tokens)
         return run_split(script, dialect)
 
 
@@ -421,11 +421,11 @@ def test_shortcuts_agree_with_the_token_loop(dialect: str, pieces: st.DataObject
 
 def test_reference_switch_reaches_the_token_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     """The switch above really bypasses the shortcuts (else the comparison proves nothing)."""
-    from sqlrun import splitter as S
+    from sqlrun.splitter.engine import Splitter
 
     calls = []
-    real = S._Splitter._slow_statement
-    monkeypatch.setattr(S._Splitter, "_slow_statement", lambda self, out: (calls.append(1), real(self, out))[1])
+    real = Splitter._slow_statement
+    monkeypatch.setattr(Splitter, "_slow_statement", lambda self, out: (calls.append(1), real(self, out))[1])
     script = "SELECT 1; SELECT 2;"
     for dialect in ("mysql", "postgresql", "sqlite"):
         calls.clear()

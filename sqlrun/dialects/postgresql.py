@@ -273,9 +273,9 @@ class PostgreSQLDatabase(Database):
             return True
         if statement.text[0] not in "cC":  # settles almost every statement without a call
             return False
-        from ..splitter import pg_copy_direction
+        from ..splitter.postgresql import copy_direction
 
-        return pg_copy_direction(statement.text) == "out"
+        return copy_direction(statement.text) == "out"
 
     def run_batch(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> BatchOutcome:
         if not self.in_transaction:
