@@ -30,21 +30,32 @@ if TYPE_CHECKING:
 
     from typing import Iterable, Iterator, TextIO
 
-    from .runner import Result, ScriptStatus
+    from .model import Options, Result, ScriptResult, ScriptStatus
     from .splitter import Statement
 
 __version__ = "0.1.0"
 __all__ = [
-    "apply", "status", "split", "iter_split", "SqlrunError", "StatementError", "ConfigError",
-    "ScriptError", "SplitError", "ChangedError", "ConnectError", "LockTimeoutError", "__version__",
+    "apply", "status", "split", "iter_split", "Options", "Result", "ScriptResult", "ScriptStatus", "SqlrunError",
+    "StatementError", "ConfigError", "ScriptError", "SplitError", "ChangedError", "ConnectError", "LockTimeoutError",
+    "__version__",
 ]
+_MODEL = frozenset({"Options", "Result", "ScriptResult", "ScriptStatus"})
+
+
+def __getattr__(name: str) -> Any:
+    """The value classes of sqlrun.model, imported on first use (dataclasses would slow every start)."""
+    if name in _MODEL:
+        from . import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module 'sqlrun' has no attribute {name!r}")
 
 
 def _resolve(url: str | None, directory: str | PathLike[str], **fields: Any):  # noqa: ANN202
     from pathlib import Path
 
     from .config import resolve_url
-    from .runner import Options
+    from .model import Options
 
     database, _ = resolve_url(url)
     return database, Options(directory=Path(directory), **fields)
@@ -72,7 +83,7 @@ def apply(
     """
     from . import runner
 
-    # lock_timeout None keeps runner.DEFAULT_LOCK_TIMEOUT without importing the runner here.
+    # lock_timeout None keeps model.DEFAULT_LOCK_TIMEOUT (Options' default).
     extra: dict[str, Any] = {} if lock_timeout is None else {"lock_timeout": lock_timeout}
     database, opts = _resolve(
         url, directory, target=target, dry_run=dry_run, wait=wait, create_database=create_database,

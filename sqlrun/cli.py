@@ -12,7 +12,7 @@ from . import __version__
 from .config import DatabaseURL, load_env_file, resolve_url
 from .errors import SqlrunError
 from .report import Reporter
-from .runner import DEFAULT_DIRECTORY, DEFAULT_LOCK_TIMEOUT, Options, Result, ScriptResult, ScriptStatus
+from .model import DEFAULT_DIRECTORY, DEFAULT_LOCK_TIMEOUT, Options, Result, ScriptResult, ScriptStatus
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 

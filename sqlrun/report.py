@@ -7,10 +7,9 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which co
 if TYPE_CHECKING:
     import logging
 
-    from .runner import ScriptResult
+    from .model import ScriptResult
     from .scripts import Script
     from .splitter import Statement
-
 
 
 def _log() -> logging.Logger:

@@ -7,12 +7,12 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from .config import DatabaseURL
 from .dialects import Database, HistoryRow, open_database
 from .dialects.base import utcnow
 from .errors import ChangedError, ConnectError, ScriptError, SqlrunError, StatementError
+from .model import Options, Result, ScriptResult, ScriptStatus
 from .report import Reporter
 from .scripts import Fingerprint, Script, discover, read_statements_text
 from .sqltext import first_line, is_use, transaction_control
@@ -27,8 +27,6 @@ if TYPE_CHECKING:  # the splitter is imported only when a script is pending: a n
     _T = TypeVar("_T")
     Finish = Callable[[int], HistoryRow]  # the history row, should the batch's n statements all succeed
 
-DEFAULT_DIRECTORY = "data/migrations"
-DEFAULT_LOCK_TIMEOUT = 3600.0  # an hour: other runners may be busy with a slow migration
 # Scripts up to this size are split once, before anything runs, and kept in memory; bigger ones are
 # checked in a first streaming pass and streamed again while they run, so memory stays flat.
 PRESPLIT_BYTES = 16 << 20
@@ -44,61 +42,6 @@ _SPECIAL_START = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Options:
-    """How a run behaves; every field has the command line's default."""
-
-    directory: Path = Path(DEFAULT_DIRECTORY)
-    target: int | None = None
-    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
-    wait: float = 0.0
-    create_database: bool = True
-    dry_run: bool = False
-    strict: bool = False
-    reapply_changed: bool = False
-
-
-@dataclass(frozen=True)
-class ScriptStatus:
-    """A script's state: applied, pending, changed, failed or missing (recorded but not on disk)."""
-
-    version: int
-    name: str
-    file: str
-    state: str
-    applied_at: str | None = None
-    checksum: str | None = None  # of the file on disk
-    recorded_checksum: str | None = None  # in the history
-
-
-@dataclass(frozen=True)
-class ScriptResult:
-    """What applying one script did."""
-
-    version: int
-    name: str
-    file: str
-    statements: int
-    tolerated: int
-    duration_ms: int
-    state: str  # "applied", "failed" or "planned" (dry run)
-
-
-@dataclass(frozen=True)
-class Result:
-    """The outcome of ``apply``: the scripts it ran (or would run, in a dry run), in order."""
-
-    database: str
-    scripts: tuple[ScriptResult, ...] = ()
-    dry_run: bool = False
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def applied(self) -> int:
-        """How many scripts were applied."""
-        return sum(1 for s in self.scripts if s.state == "applied")
-
-
 @dataclass
 class _Pending:
     script: Script
@@ -109,11 +52,53 @@ class _Pending:
 
 
 @dataclass
-class _Counts:
+class _ScriptRun:
+    """One script being applied: where, by whom, reported to whom, and what it has done so far."""
+
+    db: Database
+    pending: _Pending
+    who: str
+    reporter: Reporter
     executed: int = 0
     tolerated: int = 0
     used_use: bool = False
     started: float = field(default_factory=time.monotonic)
+
+    @property
+    def script(self) -> Script:
+        return self.pending.script
+
+    @property
+    def transactional(self) -> bool:
+        return not self.pending.fingerprint.no_transaction
+
+    def elapsed_ms(self) -> int:
+        return int((time.monotonic() - self.started) * 1000)
+
+    def history_row(self, state: str, pending: int = 0) -> HistoryRow:
+        """The script's history row now, or (``pending`` > 0) once that many more statements have succeeded."""
+        script = self.script
+        return HistoryRow(
+            version=script.version,
+            name=script.name,
+            file=script.file,
+            checksum=self.pending.fingerprint.checksum,
+            state=state,
+            applied_at=utcnow(),
+            duration_ms=self.elapsed_ms(),
+            statements=self.executed + pending,
+            tolerated=self.tolerated,
+            applied_by=self.who,
+        )
+
+
+@dataclass(frozen=True)
+class _Found:
+    """The scripts for this database, their fingerprints, and the warnings found while listing them."""
+
+    scripts: tuple[Script, ...]
+    prints: dict[int, Fingerprint]
+    warnings: tuple[str, ...]
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -141,8 +126,13 @@ def statuses(scripts: Sequence[Script], prints: dict[int, Fingerprint], history:
     return out
 
 
-def _fingerprints(scripts: Sequence[Script]) -> dict[int, Fingerprint]:
-    return {s.version: s.fingerprint() for s in scripts}
+def _discover(url: DatabaseURL, options: Options, reporter: Reporter, upto: int | None = None) -> _Found:
+    """The prologue of every command: list the scripts (up to version ``upto``), report the warnings, checksum them."""
+    found = discover(options.directory, url.kind)
+    for w in found.warnings:
+        reporter.warning(w)
+    scripts = found.scripts if upto is None else tuple(s for s in found.scripts if s.version <= upto)
+    return _Found(scripts, {s.version: s.fingerprint() for s in scripts}, found.warnings)
 
 
 def _connect(url: DatabaseURL, options: Options, reporter: Reporter, *, readonly: bool) -> Database | None:
@@ -168,17 +158,14 @@ def _connect(url: DatabaseURL, options: Options, reporter: Reporter, *, readonly
 def status(url: DatabaseURL, options: Options = Options(), reporter: Reporter | None = None) -> list[ScriptStatus]:
     """Each script's state against the database, changing nothing."""
     reporter = reporter or Reporter()
-    found = discover(options.directory, url.kind)
-    for w in found.warnings:
-        reporter.warning(w)
-    prints = _fingerprints(found.scripts)
+    found = _discover(url, options, reporter)
     db = _connect(url, replace(options, create_database=False), reporter, readonly=True)
     try:
         history = db.read_history() if db else {}
     finally:
         if db:
             db.close()
-    return statuses(found.scripts, prints, history)
+    return statuses(found.scripts, found.prints, history)
 
 
 # --- applying --------------------------------------------------------------------------------------
@@ -187,11 +174,8 @@ def status(url: DatabaseURL, options: Options = Options(), reporter: Reporter | 
 def apply(url: DatabaseURL, options: Options = Options(), reporter: Reporter | None = None) -> Result:
     """Apply every pending script in version order, each exactly once, under the migration lock."""
     reporter = reporter or Reporter()
-    found = discover(options.directory, url.kind)
-    warnings = list(found.warnings)
-    for w in warnings:
-        reporter.warning(w)
-    prints = _fingerprints(found.scripts)
+    found = _discover(url, options, reporter)
+    prints, warnings = found.prints, list(found.warnings)
     db = _connect(url, replace(options, create_database=options.create_database and not options.dry_run), reporter, readonly=options.dry_run)
     try:
         history = db.read_history() if db else {}
@@ -338,14 +322,13 @@ def _apply_locked(
 
 
 def _apply_script(db: Database, pending: _Pending, who: str, reporter: Reporter) -> ScriptResult:
-    script, fp = pending.script, pending.fingerprint
-    transactional = not fp.no_transaction
-    counts = _Counts()
+    run = _ScriptRun(db, pending, who, reporter)
+    script, transactional = pending.script, run.transactional
     reporter.script_started(script, pending.count)
     statements: Iterable[Statement] = pending.statements if pending.statements is not None else _stream(script, db.kind)
     if not pending.checked:
         statements = _counted(statements, pending)
-    batches = _batches(statements, db, transactional, reporter, script, counts)
+    batches = _batches(statements, run)
     if not pending.checked:
         batches = _ahead(batches, OVERLAP_DEPTH)
     committed = False
@@ -353,72 +336,51 @@ def _apply_script(db: Database, pending: _Pending, who: str, reporter: Reporter)
     try:
         for batch, last in _with_last(batches):
             # The last batch carries the history row and COMMIT (one round trip per small script).
-            finish = (lambda n: _history_row(script, fp, counts, "applied", who, n)) if last and transactional else None
-            committed = _run_batch(db, script, batch, counts, reporter, finish)
+            finish = (lambda n: run.history_row("applied", n)) if last and transactional else None
+            committed = _run_batch(run, batch, finish)
             total = pending.count if pending.checked else 0
-            reporter.progress(script, counts.executed + counts.tolerated, total, time.monotonic() - counts.started)
+            reporter.progress(script, run.executed + run.tolerated, total, time.monotonic() - run.started)
         if pending.count == 0:  # only when it was not checked beforehand: nothing ran, nothing is committed
             raise _only_comments(script)
         if not committed:
-            _commit(db, script, _history_row(script, fp, counts, "applied", who))
+            _commit(run, run.history_row("applied"))
     except BaseException as exc:
         batches.close()  # stop a background split before the rollback
-        _after_failure(db, script, fp, counts, who, transactional, exc)
+        _after_failure(run, exc)
         raise
     finally:
-        db.after_script(counts.used_use)
-    result = ScriptResult(script.version, script.name, script.file, counts.executed, counts.tolerated, _elapsed_ms(counts), "applied")
+        db.after_script(run.used_use)
+    result = ScriptResult(script.version, script.name, script.file, run.executed, run.tolerated, run.elapsed_ms(), "applied")
     reporter.script_done(result)
     return result
 
 
-def _commit(db: Database, script: Script, row: HistoryRow) -> None:
+def _commit(run: _ScriptRun, row: HistoryRow) -> None:
     try:
-        db.commit_with_history(row)
+        run.db.commit_with_history(row)
     except SqlrunError:
         raise
     except Exception as exc:  # a driver error: the COMMIT (a deferred constraint, say) or the history row
-        raise _not_committed(db, script, exc) from exc
+        raise _not_committed(run, exc) from exc
 
 
-def _not_committed(db: Database, script: Script, error: BaseException) -> StatementError:
+def _not_committed(run: _ScriptRun, error: BaseException) -> StatementError:
     return StatementError(
-        f"{script.path}: its statements ran, but writing its history row and committing failed: {db.describe(error)}; "
+        f"{run.script.path}: its statements ran, but writing its history row and committing failed: {run.db.describe(error)}; "
         "the script is not recorded as applied: fix the cause and run again"
     )
 
 
-def _after_failure(
-    db: Database, script: Script, fp: Fingerprint, counts: _Counts, who: str, transactional: bool, exc: BaseException
-) -> None:
+def _after_failure(run: _ScriptRun, exc: BaseException) -> None:
     """Undo what can be undone; where statements have committed already, record the script as failed."""
+    db = run.db
     try:
         db.rollback()
-        if (not transactional or db.kind == "mysql") and isinstance(exc, SqlrunError):
-            db.write_history(_history_row(script, fp, counts, "failed", who))
+        if (not run.transactional or db.ddl_commits_implicitly) and isinstance(exc, SqlrunError):
+            db.write_history(run.history_row("failed"))
             db.commit()
     except Exception:  # the connection may be gone; the original error is what the user must see
         pass
-
-
-def _history_row(script: Script, fp: Fingerprint, counts: _Counts, state: str, who: str, pending: int = 0) -> HistoryRow:
-    """The script's history row now, or (``pending`` > 0) once that many more statements have succeeded."""
-    return HistoryRow(
-        version=script.version,
-        name=script.name,
-        file=script.file,
-        checksum=fp.checksum,
-        state=state,
-        applied_at=utcnow(),
-        duration_ms=_elapsed_ms(counts),
-        statements=counts.executed + pending,
-        tolerated=counts.tolerated,
-        applied_by=who,
-    )
-
-
-def _elapsed_ms(counts: _Counts) -> int:
-    return int((time.monotonic() - counts.started) * 1000)
 
 
 def _counted(statements: Iterable[Statement], pending: _Pending) -> Iterator[Statement]:
@@ -485,18 +447,17 @@ def _with_last(items: Iterable[_T]) -> Iterator[tuple[_T, bool]]:
         yield current, True
 
 
-def _batches(
-    statements: Iterable[Statement], db: Database, transactional: bool, reporter: Reporter, script: Script, counts: _Counts
-) -> Iterator[list[Statement]]:
+def _batches(statements: Iterable[Statement], run: _ScriptRun) -> Iterator[list[Statement]]:
     """Group statements for one round trip each; COPY and (outside a transaction) everything go alone."""
+    db, transactional = run.db, run.transactional
     limit = db.batch_statements if transactional else 1
     batch: list[Statement] = []
     size = 0
-    absorb = transactional and db.kind != "mysql"
+    absorb = transactional and not db.ddl_commits_implicitly
     for stmt in statements:
         if _SPECIAL_START.match(stmt.text):
-            counts.used_use = counts.used_use or is_use(stmt.text)
-            if _is_absorbed(stmt, absorb, script, reporter):
+            run.used_use = run.used_use or is_use(stmt.text)
+            if absorb and _is_absorbed(stmt, run):
                 continue
         alone = db.runs_alone(stmt)
         if alone or len(batch) >= limit or size + len(stmt.text) > db.batch_bytes:
@@ -512,48 +473,45 @@ def _batches(
         yield batch
 
 
-def _is_absorbed(stmt: Statement, absorb: bool, script: Script, reporter: Reporter) -> bool:
+def _is_absorbed(stmt: Statement, run: _ScriptRun) -> bool:
     """True for a script's own BEGIN/COMMIT inside the transaction sqlrun already runs it in."""
-    if not absorb:
-        return False
     control = transaction_control(stmt.text)
     if control == "rollback":
         raise StatementError(
-            f"{script.path}:{stmt.line}: {first_line(stmt.text)}: a script that runs in sqlrun's transaction cannot "
+            f"{run.script.path}:{stmt.line}: {first_line(stmt.text)}: a script that runs in sqlrun's transaction cannot "
             "roll it back; put '-- sqlrun: no-transaction' on its first line to manage transactions yourself"
         )
     if control is not None:
-        reporter.absorbed(script, stmt)
+        run.reporter.absorbed(run.script, stmt)
         return True
     return False
 
 
-def _run_batch(
-    db: Database, script: Script, batch: list[Statement], counts: _Counts, reporter: Reporter, finish: Finish | None = None
-) -> bool:
+def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = None) -> bool:
     """Run a batch; a tolerated error skips only its own statement, any other stops the script.
 
     With ``finish`` (the script's last batch) the dialect may write the history row and commit in the
     same round trip; True when it did. After a tolerated error the rest is sent again with a new row.
     """
+    db, script, reporter = run.db, run.script, run.reporter
     start = 0
     committed = False
     while start < len(batch):
         part = batch[start:] if start else batch
         outcome = db.run_batch(part, finish(len(part)) if finish else None)
-        counts.executed += outcome.done
+        run.executed += outcome.done
         committed = outcome.committed
         if outcome.error is None:
             break
         if outcome.done == len(part):
-            raise _not_committed(db, script, outcome.error) from outcome.error
+            raise _not_committed(run, outcome.error) from outcome.error
         failed = batch[start + outcome.done]
         reason = db.tolerated(outcome.error, failed)
         if reason is None:
             raise StatementError(
                 f"{script.path}:{failed.line}: statement failed: {first_line(failed.text)}\n  {db.describe(outcome.error)}"
             ) from outcome.error
-        counts.tolerated += 1
+        run.tolerated += 1
         reporter.tolerated(script, failed, reason)
         start += outcome.done + 1
     if reporter.verbose:
@@ -587,10 +545,9 @@ def _bookkeeping(url: DatabaseURL, options: Options, reporter: Reporter) -> Iter
 def repair(url: DatabaseURL, options: Options = Options(), reporter: Reporter | None = None) -> list[ScriptStatus]:
     """Accept the current checksum of every changed script, keeping the previous checksum and when it was replaced."""
     reporter = reporter or Reporter()
-    found = discover(options.directory, url.kind)
-    prints = _fingerprints(found.scripts)
+    found = _discover(url, options, reporter)
     with _bookkeeping(url, options, reporter) as (db, history):
-        changed = [s for s in statuses(found.scripts, prints, history) if s.state == "changed"]
+        changed = [s for s in statuses(found.scripts, found.prints, history) if s.state == "changed"]
         for s in changed:
             old = history[s.version]
             db.write_history(replace(old, checksum=s.checksum or old.checksum, file=s.file, name=s.name, previous_checksum=old.checksum, checksum_replaced_at=utcnow()))
@@ -601,13 +558,11 @@ def repair(url: DatabaseURL, options: Options = Options(), reporter: Reporter | 
 def baseline(url: DatabaseURL, version: int, options: Options = Options(), reporter: Reporter | None = None) -> list[Script]:
     """Record every script up to ``version`` as applied without running it (for a database built some other way)."""
     reporter = reporter or Reporter()
-    found = discover(options.directory, url.kind)
-    chosen = [s for s in found.scripts if s.version <= version]
-    prints = _fingerprints(chosen)
+    found = _discover(url, options, reporter, upto=version)
     with _bookkeeping(url, options, reporter) as (db, history):
         who = f"{db.whoami()} (baseline)"
-        todo = [s for s in chosen if s.version not in history or history[s.version].state == "failed"]
+        todo = [s for s in found.scripts if s.version not in history or history[s.version].state == "failed"]
         for s in todo:
-            db.write_history(HistoryRow(s.version, s.name, s.file, prints[s.version].checksum, "applied", utcnow(), applied_by=who))
+            db.write_history(HistoryRow(s.version, s.name, s.file, found.prints[s.version].checksum, "applied", utcnow(), applied_by=who))
             reporter.info(f"baselined {s.file}")
     return todo

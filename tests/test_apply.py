@@ -168,6 +168,14 @@ def test_a_badly_named_sql_file_is_warned_about(db: TempDatabase, scripts, cli) 
     assert "README.md" not in result.err
 
 
+@pytest.mark.parametrize("command", [["status"], ["verify"], ["repair"], ["baseline", "--version", "1"]])
+def test_every_command_warns_about_a_badly_named_sql_file(db: TempDatabase, scripts, cli, command: list[str]) -> None:
+    folder = scripts({"001_a.sql": "CREATE TABLE a (id INTEGER);", "notes.sql": "nonsense"})
+    result = cli(*command, "--database-url", db.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    assert "notes.sql: ignored" in result.err
+
+
 def test_status_shows_every_state(db: TempDatabase, scripts, cli) -> None:
     folder = scripts({"001_a.sql": "CREATE TABLE a (id INTEGER);", "002_b.sql": "CREATE TABLE b (id INTEGER);"})
     assert cli("--database-url", db.url, "--dir", str(folder)).code == 0

@@ -125,7 +125,7 @@ def test_options_are_keyword_only_and_typed() -> None:
 
 
 def test_defaults_match_the_command_line() -> None:
-    from sqlrun.runner import DEFAULT_DIRECTORY, Options
+    from sqlrun.model import DEFAULT_DIRECTORY, Options
 
     params = inspect.signature(sqlrun.apply).parameters
     assert params["directory"].default == DEFAULT_DIRECTORY

@@ -38,8 +38,8 @@ def test_the_first_script_is_split_while_it_runs_only_where_that_is_safe(db: Tem
     prints = {s.version: s.fingerprint() for s in found.scripts}
     conn = open_database(url, create=True, readonly=False, notify=lambda m: None)
     try:
-        chosen = sqlrun.runner._checked_while_running(conn, found.scripts, prints, sqlrun.runner.Options(directory=folder))
-        dry = sqlrun.runner._checked_while_running(conn, found.scripts, prints, sqlrun.runner.Options(directory=folder, dry_run=True))
+        chosen = sqlrun.runner._checked_while_running(conn, found.scripts, prints, sqlrun.Options(directory=folder))
+        dry = sqlrun.runner._checked_while_running(conn, found.scripts, prints, sqlrun.Options(directory=folder, dry_run=True))
     finally:
         conn.close()
     assert chosen == (found.scripts[0] if db.kind == "postgresql" else None)

@@ -79,6 +79,10 @@ class Database(ABC):
     """An open session on one target database, plus the SQL and error codes that are particular to it."""
 
     kind: str = ""
+    #: DDL ends the transaction on the server (MySQL's implicit commit): a failed script may have left
+    #: committed changes behind even in "one transaction", so it is recorded as failed, and its own
+    #: BEGIN/COMMIT are sent as written rather than absorbed into a transaction that cannot hold DDL.
+    ddl_commits_implicitly: bool = False
     #: a big first script may be split while its batches run (see runner._checked_while_running): DDL is
     #: transactional, and a batch is one round trip, waited for without the GIL. Not SQLite: one call per
     #: statement would hand the GIL back and forth with the splitting thread (3.5x slower, measured).
@@ -92,6 +96,11 @@ class Database(ABC):
         self.table = HISTORY_TABLE
 
     # --- connection -------------------------------------------------------------------------------
+    @classmethod
+    @abstractmethod
+    def open(cls, url: DatabaseURL, *, create: bool, readonly: bool, notify: Notify) -> Database | None:
+        """Connect to ``url``, creating the database when ``create`` allows; None when ``readonly`` and it does not exist."""
+
     @abstractmethod
     def close(self) -> None:
         """Close the session (idempotent)."""

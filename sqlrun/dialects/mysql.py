@@ -130,6 +130,7 @@ class MySQLDatabase(Database):
     """A session on one MySQL or MariaDB database."""
 
     kind = "mysql"
+    ddl_commits_implicitly = True
     batch_statements = 1000
     batch_bytes = 1 << 20  # well under max_allowed_packet (16 MiB on MariaDB, 64 MiB on MySQL 8)
 
@@ -140,6 +141,7 @@ class MySQLDatabase(Database):
         self.qualified = f"{quote_ident(self.database)}.{quote_ident(self.table)}"
         self._lock_conn: pymysql.connections.Connection | None = None
         self._mark_start = False
+        self._fenced = False  # the working session holds its fence lock (see Database.lock)
 
     @classmethod
     def open(cls, url: DatabaseURL, *, create: bool, readonly: bool, notify: Notify) -> MySQLDatabase | None:
@@ -337,7 +339,7 @@ class MySQLDatabase(Database):
         return self._fenced
 
     def unlock(self) -> None:
-        if getattr(self, "_fenced", False):
+        if self._fenced:
             self._fenced = False
             try:
                 with self.conn.cursor() as cur:

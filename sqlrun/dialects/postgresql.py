@@ -129,6 +129,7 @@ class PostgreSQLDatabase(Database):
         self._begin_pending = False  # BEGIN not sent yet: it rides with the first batch (one round trip fewer)
         self._schema: str | None = None
         self._lock_conn: psycopg.Connection | None = None
+        self._fenced = False  # the working session holds its fence lock (see Database.lock)
 
     @classmethod
     def open(cls, url: DatabaseURL, *, create: bool, readonly: bool, notify: Notify) -> PostgreSQLDatabase | None:
@@ -410,7 +411,7 @@ class PostgreSQLDatabase(Database):
         return self._fenced
 
     def unlock(self) -> None:
-        if getattr(self, "_fenced", False):
+        if self._fenced:
             self._fenced = False
             try:
                 self.conn.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key() ^ 1,))

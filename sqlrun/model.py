@@ -1,0 +1,64 @@
+"""The values the API takes and returns: run options, script states and results (no behaviour, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DIRECTORY = "data/migrations"
+DEFAULT_LOCK_TIMEOUT = 3600.0  # an hour: other runners may be busy with a slow migration
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a run behaves; every field has the command line's default."""
+
+    directory: Path = Path(DEFAULT_DIRECTORY)
+    target: int | None = None
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    wait: float = 0.0
+    create_database: bool = True
+    dry_run: bool = False
+    strict: bool = False
+    reapply_changed: bool = False
+
+
+@dataclass(frozen=True)
+class ScriptStatus:
+    """A script's state: applied, pending, changed, failed or missing (recorded but not on disk)."""
+
+    version: int
+    name: str
+    file: str
+    state: str
+    applied_at: str | None = None
+    checksum: str | None = None  # of the file on disk
+    recorded_checksum: str | None = None  # in the history
+
+
+@dataclass(frozen=True)
+class ScriptResult:
+    """What applying one script did."""
+
+    version: int
+    name: str
+    file: str
+    statements: int
+    tolerated: int
+    duration_ms: int
+    state: str  # "applied", "failed" or "planned" (dry run)
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of ``apply``: the scripts it ran (or would run, in a dry run), in order."""
+
+    database: str
+    scripts: tuple[ScriptResult, ...] = ()
+    dry_run: bool = False
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def applied(self) -> int:
+        """How many scripts were applied."""
+        return sum(1 for s in self.scripts if s.state == "applied")
