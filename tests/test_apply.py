@@ -1,4 +1,4 @@
-"""The core scenarios of issue 3, run the same way on SQLite, MySQL/MariaDB and PostgreSQL."""
+"""Applying scripts: order, tolerance, variants, no-transaction, failures; the same way on SQLite, MySQL/MariaDB and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Errors in the middle of a large batch: the fast paths of issue 6 must keep per-statement tolerance,
+"""Errors in the middle of a large batch: batching statements into round trips must keep per-statement tolerance,
 exact file:line and exactly-once history, on SQLite, MySQL/MariaDB and PostgreSQL."""
 
 from __future__ import annotations

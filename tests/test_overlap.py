@@ -1,4 +1,4 @@
-"""A big first script split while its batches run (PostgreSQL; issue 6): bad input must still apply nothing.
+"""A big first script split while its batches run (PostgreSQL): bad input must still apply nothing.
 
 On PostgreSQL the first pending script from OVERLAP_BYTES on is split in a background thread while the server
 runs its earlier batches; every other script is checked before the first one starts. The tests lower the

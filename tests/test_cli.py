@@ -1,4 +1,4 @@
-"""Issue 5 on every database: --wait, creating the database, --dry-run, --target, JSON, new, output modes."""
+"""The command line on every database: --wait, creating the database, --dry-run, --target, JSON, new, output modes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 4 on every database: edited, missing, late and failed scripts, baseline, and the migration lock."""
+"""Each script exactly once, on every database: edited, missing, late and failed scripts, repair, baseline, and the migration lock."""
 
 from __future__ import annotations
 
