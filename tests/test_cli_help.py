@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sqlrun.cli import COMMANDS, build_parser
+from sqlrun.arguments import COMMANDS, build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 
