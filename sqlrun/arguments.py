@@ -18,6 +18,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which co
 if TYPE_CHECKING:
     from typing import Sequence
 
+    from .settings import Settings
+
 COMMANDS = ("apply", "status", "verify", "repair", "baseline", "new")
 EXIT_CODES = """exit codes:
   0  done (or nothing to do)
@@ -121,14 +123,51 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    """Parse ``argv``; without a command, ``apply`` is meant."""
+def parse_args(argv: Sequence[str], settings: Settings | None = None) -> argparse.Namespace:
+    """Parse ``argv``; without a command, ``apply`` is meant. ``settings`` fill what the command line leaves
+    out; ``ns.sources`` then says where each setting came from (command line, the file, default)."""
     args = list(argv)
     command = _command_of(args)
     if command is None and not HELP_FLAGS & set(args):
         command = "apply"
         args.insert(0, command)
-    return build_parser(command).parse_args(args)
+    parser = build_parser(command)
+    if settings is None:
+        return parser.parse_args(args)
+    actions = _actions(parser)
+    # A sentinel default tells an option the command line gave from one it left out, even when the
+    # value given equals the built-in default (--wait 0 must beat a file's wait = 60).
+    # (A subcommand's copy of a common option defaults to SUPPRESS, so that a value given before the
+    # command's name survives: it is left alone.)
+    defaults = {a.dest: a.default for a in actions if a.default is not argparse.SUPPRESS}
+    for action in actions:
+        if action.default is not argparse.SUPPRESS:
+            action.default = _UNSET
+    ns = parser.parse_args(args)
+    given = {dest for dest in defaults if getattr(ns, dest, None) is not _UNSET}
+    for dest, default in defaults.items():
+        if getattr(ns, dest, None) is _UNSET:
+            setattr(ns, dest, default)
+    from .settings import merge
+
+    # Building every command's parser costs ~10 ms: only when there are settings to check against it.
+    every = _actions(build_parser()) if settings.values else actions
+    ns.sources = merge(ns, actions, given, settings, every)
+    return ns
+
+
+_UNSET = object()
+
+
+def _actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """Every action of ``parser`` and of its subcommands' parsers."""
+    found: list[argparse.Action] = []
+    for action in parser._actions:
+        found.append(action)
+        for sub in getattr(action, "choices", None) or {}:
+            if isinstance(action.choices, dict):
+                found += _actions(action.choices[sub])
+    return found
 
 
 HELP_FLAGS = {"-h", "--help", "--version"}

@@ -123,7 +123,15 @@ def _ms(ms: int) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    ns = parse_args(sys.argv[1:] if argv is None else argv)
+    from .settings import database_url, find, load
+
+    try:
+        settings = load(find())
+        ns = parse_args(sys.argv[1:] if argv is None else argv, settings)
+        configured = database_url(settings)
+    except SqlrunError as exc:  # a bad settings file: no reporter exists yet, and no secret can be in this text
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
     secrets = _known_secrets()
     reporter = ConsoleReporter(verbose=bool(ns.verbose), quiet=bool(ns.quiet) or bool(getattr(ns, "json", False)), secrets=secrets)
     try:
@@ -131,10 +139,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         reporter.secrets = _known_secrets()
         if ns.command == "new":
             return _new(ns, reporter)
-        url, source = resolve_url(ns.database_url)
+        url, source = resolve_url(ns.database_url, configured=(configured, settings.label) if configured else None)
         if url.password:
             reporter.secrets.append(url.password)
         reporter.line(f"database: {url.redacted()} (from {source})")
+        if ns.verbose:
+            _show_sources(ns, reporter)
         return _run(ns, url, reporter)
     except SqlrunError as exc:
         reporter.error(str(exc))
@@ -151,6 +161,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.verbose:
             _traceback(reporter)
         return 1
+
+
+def _show_sources(ns: argparse.Namespace, reporter: ConsoleReporter) -> None:
+    """-v: each setting's effective value and where it came from (command line, settings file, default)."""
+    from .settings import RENAMED
+
+    shown = []
+    for key, source in ns.sources.items():
+        dest, inverted = RENAMED.get(key, (key, False))
+        value = getattr(ns, dest, None)
+        shown.append(f"{key}={(not value) if inverted else value} ({source})")
+    reporter.line("settings: " + ", ".join(shown))
 
 
 def _traceback(reporter: ConsoleReporter) -> None:

@@ -158,11 +158,16 @@ def load_env_file(path: str | None) -> None:
     load_dotenv(target, override=False)
 
 
-def resolve_url(url: str | None, env: Mapping[str, str] | None = None) -> tuple[DatabaseURL, str]:
-    """The database to use and a short description of where that choice came from."""
+def resolve_url(
+    url: str | None, env: Mapping[str, str] | None = None, configured: tuple[str, str] | None = None
+) -> tuple[DatabaseURL, str]:
+    """The database to use and a short description of where that choice came from.
+
+    ``configured`` is (URL, where) from a settings file: below the environment, above the default.
+    """
     if url:
         return parse_url(url), "--database-url"
-    found = url_from_env(os.environ if env is None else env)
+    found = url_from_env(os.environ if env is None else env) or configured
     if found:
         return parse_url(found[0]), found[1]
     return parse_url(DEFAULT_URL), "the embedded default (set DATABASE_URL to use MySQL or PostgreSQL)"
