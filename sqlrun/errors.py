@@ -57,3 +57,18 @@ class LockTimeoutError(SqlrunError):
     """Another runner held the migration lock for longer than ``--lock-timeout``."""
 
     exit_code = 5
+
+
+class LockWaitError(StatementError):
+    """A script statement waited longer than ``--lock-wait`` for another session's lock, on every retry."""
+
+    exit_code = 1
+
+
+class ConnectionLostError(ConnectError):
+    """The working connection died during a run; the message names the script, the server's reason and the state left."""
+
+    exit_code = 4
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)

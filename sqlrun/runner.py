@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from .config import DatabaseURL
 from .dialects import Database, HistoryRow, open_database
 from .dialects.base import utcnow
-from .errors import ChangedError, ConnectError, ScriptError, SqlrunError, StatementError
+from .errors import ChangedError, ConnectError, ConnectionLostError, ScriptError, SqlrunError, StatementError
 from .model import Options, Result, ScriptResult, ScriptStatus
 from .report import Reporter
 from .scripts import Fingerprint, Script, discover, read_statements_text
@@ -62,6 +62,7 @@ class _ScriptRun:
     executed: int = 0
     tolerated: int = 0
     used_use: bool = False
+    committing: bool = False  # the round trip in flight carries the script's COMMIT
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -189,6 +190,13 @@ def apply(url: DatabaseURL, options: Options = Options(), reporter: Reporter | N
             return _dry_run(url, pending, reporter, warnings)
         prepared = {p.script.version: p for p in pending}
         return _apply_locked(db, url, found.scripts, prints, prepared, options, reporter, warnings)
+    except Exception as exc:
+        if db is None or isinstance(exc, SqlrunError) or not db.connection_lost(exc):
+            raise
+        raise ConnectionLostError(
+            f"the connection to the database was lost while no script was running: {db.describe(exc)}; "
+            "the scripts reported as applied are recorded, no other was started: run again"
+        ) from exc
     finally:
         if db:
             db.close()
@@ -332,8 +340,8 @@ def _apply_script(db: Database, pending: _Pending, who: str, reporter: Reporter)
     if not pending.checked:
         batches = _ahead(batches, OVERLAP_DEPTH)
     committed = False
-    db.begin(transactional)
     try:
+        db.begin(transactional)
         for batch, last in _with_last(batches):
             # The last batch carries the history row and COMMIT (one round trip per small script).
             finish = (lambda n: run.history_row("applied", n)) if last and transactional else None
@@ -346,22 +354,58 @@ def _apply_script(db: Database, pending: _Pending, who: str, reporter: Reporter)
             _commit(run, run.history_row("applied"))
     except BaseException as exc:
         batches.close()  # stop a background split before the rollback
-        _after_failure(run, exc)
+        lost = _as_lost(run, exc)
+        _after_failure(run, lost or exc)
+        if lost is not None and lost is not exc:
+            raise lost from exc
         raise
-    finally:
-        db.after_script(run.used_use)
+    db.after_script(run.used_use)
     result = ScriptResult(script.version, script.name, script.file, run.executed, run.tolerated, run.elapsed_ms(), "applied")
     reporter.script_done(result)
     return result
 
 
 def _commit(run: _ScriptRun, row: HistoryRow) -> None:
+    run.committing = True
     try:
         run.db.commit_with_history(row)
     except SqlrunError:
         raise
     except Exception as exc:  # a driver error: the COMMIT (a deferred constraint, say) or the history row
-        raise _not_committed(run, exc) from exc
+        raise (_as_lost(run, exc) or _not_committed(run, exc)) from exc
+
+
+def _as_lost(run: _ScriptRun, error: BaseException) -> ConnectionLostError | None:
+    """``error`` as a ConnectionLostError when it means the working connection died, else None."""
+    if isinstance(error, ConnectionLostError):
+        return error
+    if isinstance(error, SqlrunError) or not isinstance(error, Exception) or not run.db.connection_lost(error):
+        return None
+    return ConnectionLostError(
+        f"{run.script.path}: the connection to the database was lost while this script ran: {run.db.describe(error)}\n"
+        f"  {_state_left(run)}"
+    )
+
+
+def _state_left(run: _ScriptRun) -> str:
+    """What a script cut off by a lost connection left in the database, and what to do."""
+    again = "run again: scripts recorded as applied are skipped"
+    if run.committing:
+        return (
+            "state unknown: its COMMIT was in flight, and the server may or may not have committed it; "
+            f"{again}, and this one runs again only if its history row is not there"
+        )
+    if not run.transactional:
+        return (
+            f"partly applied: it runs outside a transaction, and the {run.executed} statement(s) before the one "
+            f"that was running are committed; it is not recorded: {again}, this one from its start"
+        )
+    if run.db.ddl_commits_implicitly:
+        return (
+            "partly applied: the DDL statements it ran are committed (MySQL commits DDL at once), the rest was "
+            f"rolled back; it is not recorded: {again}, this one from its start ('already there' errors are tolerated)"
+        )
+    return f"rolled back: nothing of it was kept, and it is not recorded: {again}, this one from its start"
 
 
 def _not_committed(run: _ScriptRun, error: BaseException) -> StatementError:
@@ -503,6 +547,10 @@ def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = 
         committed = outcome.committed
         if outcome.error is None:
             break
+        run.committing = outcome.uncertain
+        lost = _as_lost(run, outcome.error)
+        if lost is not None:
+            raise lost from outcome.error
         if outcome.done == len(part):
             raise _not_committed(run, outcome.error) from outcome.error
         failed = batch[start + outcome.done]

@@ -63,6 +63,8 @@ class BatchOutcome:
     done: int
     error: BaseException | None = None
     committed: bool = False
+    #: the connection dropped while the batch's COMMIT may have been running: whether it committed is unknown
+    uncertain: bool = False
 
 
 def utcnow() -> datetime:
@@ -163,7 +165,15 @@ class Database(ABC):
         """The database's own message for ``error``, with its code."""
 
     def after_script(self, used_use: bool) -> None:
-        """Undo session changes a script may leave behind that would misdirect the next one."""
+        """Undo session changes a script may leave behind that would misdirect the next one.
+
+        Dialects restore the session's initial state before the next script's first statement (in the
+        same round trip where they can), as if each script were run by a client of its own.
+        """
+
+    def connection_lost(self, error: BaseException) -> bool:
+        """Whether ``error`` means the working connection is gone (the server ended it, or the network did)."""
+        return False
 
     # --- lock -------------------------------------------------------------------------------------
     @abstractmethod

@@ -70,6 +70,18 @@ DEFAULT_CONNECT_TIMEOUT = 10
 INT_OPTIONS = {"connect_timeout", "read_timeout", "write_timeout", "port", "max_allowed_packet"}
 LOCK_NAME_MAX = 64
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+# The session is gone: 2006 server has gone away, 2013 lost connection during query, 2055 lost connection
+# (MySQL 8), 1053 server shutdown, 1927 connection killed (MariaDB), 4031 disconnected for inactivity (MySQL
+# 8.0.24+), 1047 unknown command: what a Galera node that left the cluster answers to everything.
+LOST_CODES = {1047, 1053, 1927, 2006, 2013, 2055, 4031}
+# Session variables a script may change and the next one would inherit (mysqldump output ends with SET
+# FOREIGN_KEY_CHECKS, SET SQL_MODE, SET NAMES, SET TIME_ZONE...). Read at the first script, restored
+# before each later one; the character set variables in the order that leaves collation_connection set.
+SESSION_VARIABLES = (
+    "sql_mode", "character_set_client", "character_set_connection", "collation_connection", "character_set_results",
+    "foreign_key_checks", "unique_checks", "time_zone", "sql_safe_updates", "sql_auto_is_null",
+    "group_concat_max_len", "div_precision_increment", "sql_select_limit",
+)
 # A transactional script's first batch notes the server's clock; its history row's duration_ms runs from it.
 MARK_START = "SET @sqlrun_started = UTC_TIMESTAMP(6)"
 SERVER_DURATION_MS = "TIMESTAMPDIFF(MICROSECOND, @sqlrun_started, UTC_TIMESTAMP(6)) DIV 1000"
@@ -141,6 +153,8 @@ class MySQLDatabase(Database):
         self.qualified = f"{quote_ident(self.database)}.{quote_ident(self.table)}"
         self._lock_conn: pymysql.connections.Connection | None = None
         self._mark_start = False
+        self._initial: str | None = None  # SET of SESSION_VARIABLES to the values the session started with
+        self._prelude: list[str] = []  # statements sent in front of the next script's first batch
         self._fenced = False  # the working session holds its fence lock (see Database.lock)
 
     @classmethod
@@ -254,6 +268,8 @@ class MySQLDatabase(Database):
 
     # --- statements -------------------------------------------------------------------------------
     def begin(self, transactional: bool) -> None:
+        if self._initial is None:
+            self._initial = self._session_sql()
         # DDL commits implicitly whatever we do; autocommit off still groups runs of DML into one commit.
         self.conn.autocommit(not transactional)
         self._mark_start = transactional  # the first batch notes the server's clock, for duration_ms
@@ -269,14 +285,27 @@ class MySQLDatabase(Database):
         except pymysql.Error:
             pass
 
+    def _session_sql(self) -> str:
+        """One SET that puts SESSION_VARIABLES back to their values now."""
+        values = self._query("SELECT " + ", ".join(f"@@SESSION.{v}" for v in SESSION_VARIABLES))[0]
+        return "SET SESSION " + ", ".join(f"{n} = {_setting(v)}" for n, v in zip(SESSION_VARIABLES, values))
+
+    def after_script(self, used_use: bool) -> None:
+        # Sent in front of the next script's first statement: no round trip of its own.
+        self._prelude = ([f"USE {quote_ident(self.database)}"] if used_use else []) + [self._initial or "DO 0"]
+
+    def connection_lost(self, error: BaseException) -> bool:
+        code = _code(error)
+        return code in LOST_CODES or (code == 0 and isinstance(error, pymysql.err.InterfaceError)) or not self.conn.open
+
     def run_batch(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> BatchOutcome:
         # One multi-statement packet; the server stops at the first error, and the result that raises
         # tells exactly which statement it was: no re-run is needed to find it. So the history row and
         # COMMIT can ride behind the last batch: they run only if every statement before them did.
         texts = [s.text for s in statements]
-        lead = 1 if self._mark_start else 0
-        if lead:
-            texts.insert(0, MARK_START)
+        lead_texts = self._prelude + ([MARK_START] if self._mark_start else [])
+        lead = len(lead_texts)
+        texts[:0] = lead_texts
         commits = finish is not None and not self.conn.get_autocommit()
         if commits:
             texts.append(self._finish_sql(finish, server_clock=True))
@@ -288,10 +317,13 @@ class MySQLDatabase(Database):
                 while cur.nextset():
                     done += 1
             except pymysql.Error as exc:
-                self._mark_start = self._mark_start and done == 0
+                self._mark_start = self._mark_start and done < lead
+                self._prelude = self._prelude if done < lead else []
                 # done - lead >= len(statements): the history row or the COMMIT failed, not a statement
-                return BatchOutcome(min(max(0, done - lead), len(statements)), exc)
+                ran = min(max(0, done - lead), len(statements))
+                return BatchOutcome(ran, exc, uncertain=commits and ran == len(statements))
         self._mark_start = False
+        self._prelude = []
         return BatchOutcome(len(statements), committed=commits)
 
     def tolerated(self, error: BaseException, statement: Statement) -> str | None:
@@ -309,10 +341,6 @@ class MySQLDatabase(Database):
     def describe(self, error: BaseException) -> str:
         code = _code(error)
         return f"({code}) {_message(error)}" if code is not None else str(error)
-
-    def after_script(self, used_use: bool) -> None:
-        if used_use:
-            self._query(f"USE {quote_ident(self.database)}")
 
     # --- lock -------------------------------------------------------------------------------------
     def lock_name(self) -> str:
@@ -353,6 +381,18 @@ class MySQLDatabase(Database):
             finally:
                 self._lock_conn.close()
                 self._lock_conn = None
+
+
+def _setting(value: Any) -> str:
+    """A session variable's value as read back, as the literal that sets it again (NULL, a number, a name)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    text = value.decode() if isinstance(value, bytes) else str(value)
+    # Mode, character set and time zone names have no backslash, so the script's sql_mode cannot change
+    # how this literal reads (NO_BACKSLASH_ESCAPES); a quote is doubled all the same.
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _history_values(row: HistoryRow) -> list[Any]:

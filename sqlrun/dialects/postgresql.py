@@ -54,6 +54,12 @@ UNDEFINED_STATES = {
 NOT_IN_TRANSACTION = "25001"  # active_sql_transaction: CREATE INDEX CONCURRENTLY, CREATE DATABASE, VACUUM...
 DEFAULT_CONNECT_TIMEOUT = "10"
 MAINTENANCE_DATABASES = ("postgres", "template1")
+# admin_shutdown, crash_shutdown, cannot_connect_now and the connection_exception class: the session is gone.
+LOST_STATES = {"57P01", "57P02", "57P03", "08000", "08003", "08006"}
+# What a fresh session has (RESET ALL goes back to the values set at connection start, from the URL's
+# options or PGOPTIONS included); DISCARD ALL would also release the advisory locks. Sent outside the
+# script's transaction, in front of its BEGIN.
+RESET_SESSION = "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; "
 SAVEPOINT = "sqlrun_batch"
 NEXT_SAVEPOINT = f"RELEASE SAVEPOINT {SAVEPOINT}; SAVEPOINT {SAVEPOINT}"
 # A script's time on the server: from its transaction's start (its first batch) to its history row.
@@ -130,6 +136,7 @@ class PostgreSQLDatabase(Database):
         self._schema: str | None = None
         self._lock_conn: psycopg.Connection | None = None
         self._fenced = False  # the working session holds its fence lock (see Database.lock)
+        self._prelude = ""  # session set-up sent in front of the next script's BEGIN (or alone, before it)
 
     @classmethod
     def open(cls, url: DatabaseURL, *, create: bool, readonly: bool, notify: Notify) -> PostgreSQLDatabase | None:
@@ -249,12 +256,30 @@ class PostgreSQLDatabase(Database):
         self._table()  # resolve the schema before any script statement can change search_path
         if transactional:
             self.in_transaction = self._begin_pending = True
+        elif self._prelude:
+            self.conn.execute(self._prelude)
+            self._prelude = ""
+
+    def _begin_sql(self) -> str:
+        """The deferred BEGIN, after the session set-up that is due (cleared by _begun once it ran)."""
+        return f"{self._prelude}BEGIN; SAVEPOINT {SAVEPOINT}"
+
+    def _begun(self) -> None:
+        self._begin_pending = False
+        self._prelude = ""
 
     def _start(self) -> None:
         """Send the BEGIN that begin() deferred, when something other than a batch needs the transaction."""
         if self._begin_pending:
-            self.conn.execute(f"BEGIN; SAVEPOINT {SAVEPOINT}")
-            self._begin_pending = False
+            self.conn.execute(self._begin_sql())
+            self._begun()
+
+    def after_script(self, used_use: bool) -> None:
+        # A script's SET search_path, set_config(), SET ROLE or statement_timeout must not reach the next one.
+        self._prelude = RESET_SESSION
+
+    def connection_lost(self, error: BaseException) -> bool:
+        return self.conn.closed or self.conn.broken or getattr(error, "sqlstate", None) in LOST_STATES
 
     def commit(self) -> None:
         if self.in_transaction and not self._begin_pending:
@@ -264,6 +289,8 @@ class PostgreSQLDatabase(Database):
     def rollback(self) -> None:
         if self.in_transaction and not self._begin_pending:
             self.conn.execute("ROLLBACK")
+            # The set-up sent with the BEGIN was part of the transaction, and went with it.
+            self._prelude = RESET_SESSION
         self.in_transaction = self._begin_pending = False
 
     def runs_alone(self, statement: Statement) -> bool:
@@ -286,6 +313,11 @@ class PostgreSQLDatabase(Database):
         error = self._guarded(statements, finish)
         if error is None:
             return BatchOutcome(len(statements), committed=finish is not None)
+        if self.conn.broken or self.conn.closed:  # nothing to locate: the session and its transaction are gone
+            # The server says why when it ended the session itself (it aborted what ran, the COMMIT with it);
+            # a dropped network says nothing, and the COMMIT may have landed before it dropped.
+            aborted = getattr(error, "sqlstate", None) in LOST_STATES
+            return BatchOutcome(0, error, uncertain=finish is not None and not aborted)
         if not self.in_transaction:  # the COMMIT failed and took the transaction with it: nothing to retry
             return BatchOutcome(len(statements), error)
         if finish is not None:
@@ -327,7 +359,7 @@ class PostgreSQLDatabase(Database):
         alone = len(statements) == 1 and self.runs_alone(statements[0])
         if alone:
             self._start()
-        prefix = f"BEGIN; SAVEPOINT {SAVEPOINT};\n" if self._begin_pending else ""
+        prefix = f"{self._begin_sql()};\n" if self._begin_pending else ""
         tail = self._history_sql(finish, server_clock=True) if finish else NEXT_SAVEPOINT
         try:
             if alone:
@@ -336,10 +368,14 @@ class PostgreSQLDatabase(Database):
             else:
                 body = "\n;\n".join(s.text for s in statements)
                 self.conn.execute(f"{prefix}{body}\n;\n{tail}")
-            self._begin_pending = False
+            if prefix:
+                self._begun()
             self.in_transaction = finish is None
             return None
         except psycopg.Error as exc:
+            if self.conn.broken or self.conn.closed:
+                self.in_transaction = self._begin_pending = False
+                return exc
             idle = self.conn.info.transaction_status == TransactionStatus.IDLE
             if idle and self._begin_pending:
                 self._start()  # nothing ran (or all of it, and its COMMIT failed): start again, nothing to undo
@@ -348,7 +384,8 @@ class PostgreSQLDatabase(Database):
                 # earlier batches are gone with it and cannot be retried one by one.
                 self.in_transaction = False
             else:
-                self._begin_pending = False
+                if prefix:
+                    self._begun()
                 self.conn.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
             return exc
 

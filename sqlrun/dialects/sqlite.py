@@ -42,6 +42,9 @@ EXISTS_MESSAGES = ("already exists", "duplicate column name")
 MISSING_MESSAGES = ("no such table", "no such index", "no such trigger", "no such view", "no such column")
 DUPLICATE_CODES = {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
 BUSY_TIMEOUT = 30.0
+# Connection settings a script may change and the next one would inherit (PRAGMA foreign_keys is a no-op
+# inside a transaction, but a no-transaction script's sticks); read at the first script, restored before each.
+SESSION_PRAGMAS = ("foreign_keys", "recursive_triggers", "legacy_alter_table")
 # Closing any descriptor of a file drops every POSIX lock the process holds on it (fcntl(2)), SQLite's own
 # included: a session of the app, or of this process, would lose its locks mid-transaction. So the flock
 # descriptor of each file stays open for the life of the process and is only ever unlocked.
@@ -60,6 +63,8 @@ class SQLiteDatabase(Database):
         self.conn = conn
         self.path = path
         self._lock_key: tuple[int, int] | None = None
+        self._initial: list[str] | None = None  # PRAGMAs that put SESSION_PRAGMAS back as they were at the first script
+        self._reset = False
 
     @classmethod
     def open(cls, url: DatabaseURL, *, create: bool, readonly: bool, notify: Notify) -> SQLiteDatabase:
@@ -116,6 +121,12 @@ class SQLiteDatabase(Database):
 
     # --- statements -------------------------------------------------------------------------------
     def begin(self, transactional: bool) -> None:
+        if self._initial is None:
+            self._initial = [f"PRAGMA {p} = {self.conn.execute(f'PRAGMA {p}').fetchone()[0]}" for p in SESSION_PRAGMAS]
+        elif self._reset:
+            for pragma in self._initial:
+                self.conn.execute(pragma)
+        self._reset = False
         if transactional:
             self.conn.execute("BEGIN IMMEDIATE")
 
@@ -126,6 +137,9 @@ class SQLiteDatabase(Database):
     def rollback(self) -> None:
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
+
+    def after_script(self, used_use: bool) -> None:
+        self._reset = True
 
     def run_batch(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> BatchOutcome:
         # In-process: there is no round trip to save (``finish`` is left to commit_with_history), and
