@@ -72,6 +72,7 @@ def apply(
     lock_timeout: float | None = None,
     strict: bool = False,
     reapply_changed: bool = False,
+    variables: dict[str, str] | None = None,
 ) -> Result:
     """Apply pending scripts in version order, each exactly once; see docs/operations.md ("Library API").
 
@@ -79,12 +80,17 @@ def apply(
     (``.env`` is not read: that is the command line's job). Progress goes to the ``sqlrun`` logger, never to
     stdout. Raises a ``SqlrunError`` subclass: StatementError, ConfigError/ScriptError/SplitError,
     ChangedError, ConnectError (``wait`` ran out, or the login is refused) or LockTimeoutError
-    (``lock_timeout`` seconds, default an hour, waiting for another runner).
+    (``lock_timeout`` seconds, default an hour, waiting for another runner). ``variables`` turn ``${name}``
+    placeholders on with these values (see README, "Placeholders").
     """
     from . import runner
 
     # lock_timeout None keeps model.DEFAULT_LOCK_TIMEOUT (Options' default).
     extra: dict[str, Any] = {} if lock_timeout is None else {"lock_timeout": lock_timeout}
+    if variables is not None:
+        from .placeholders import resolve
+
+        extra["placeholders"] = resolve([f"{k}={v}" for k, v in variables.items()], {}, {})
     database, opts = _resolve(
         url, directory, target=target, dry_run=dry_run, wait=wait, create_database=create_database,
         strict=strict, reapply_changed=reapply_changed, **extra,

@@ -66,6 +66,7 @@ def _common(*, inherit: bool) -> argparse.ArgumentParser:
     g.add_argument("--no-create-database", action="store_true", help="fail instead of creating a missing database")
     g.add_argument("--lock-timeout", metavar="SECONDS", type=float, help=f"how long to wait for another runner's lock (default {DEFAULT_LOCK_TIMEOUT:.0f}; exit 5 after)")
     g.add_argument("--strict", action="store_true", help="treat missing and out-of-order scripts as errors")
+    g.add_argument("--var", dest="vars", metavar="NAME=VALUE", action="append", help="replace ${NAME} in scripts by VALUE (turns placeholders on; repeatable)")
     o = common.add_argument_group("output")
     o.add_argument("-v", "--verbose", action="store_true", help="show every statement, and tracebacks on errors")
     o.add_argument("-q", "--quiet", action="store_true", help="show only errors and the summary")
@@ -194,4 +195,5 @@ def options_from(ns: argparse.Namespace) -> Options:
         dry_run=bool(getattr(ns, "dry_run", False)),
         strict=bool(ns.strict),
         reapply_changed=bool(getattr(ns, "reapply_changed", False)),
+        placeholders=getattr(ns, "placeholders", None),
     )

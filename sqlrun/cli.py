@@ -123,7 +123,7 @@ def _ms(ms: int) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    from .settings import database_url, find, load
+    from .settings import database_url, find, load, placeholders
 
     try:
         settings = load(find())
@@ -137,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         load_env_file(ns.env_file)
         reporter.secrets = _known_secrets()
+        ns.placeholders = placeholders(settings, ns.vars, os.environ)
+        if ns.placeholders:  # a secret value may come back in a server's message: never print it
+            reporter.secrets += [ns.placeholders.values[name] for name in ns.placeholders.secret if name in ns.placeholders.values]
         if ns.command == "new":
             return _new(ns, reporter)
         url, source = resolve_url(ns.database_url, configured=(configured, settings.label) if configured else None)

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from .placeholders import Placeholders
+
 DEFAULT_DIRECTORY = "data/migrations"
 DEFAULT_LOCK_TIMEOUT = 3600.0  # an hour: other runners may be busy with a slow migration
 
@@ -21,6 +26,7 @@ class Options:
     dry_run: bool = False
     strict: bool = False
     reapply_changed: bool = False
+    placeholders: Placeholders | None = None  # None: ${name} is sent as written
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which co
 if TYPE_CHECKING:  # the splitter is imported only when a script is pending: a no-op run never needs it
     from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
+    from .placeholders import Placeholders
     from .splitter import Statement
 
     _T = TypeVar("_T")
@@ -49,6 +50,7 @@ class _Pending:
     statements: list[Statement] | None  # None: too big to keep, or not split yet: stream it
     count: int  # statements in the script (counted while it runs when not checked beforehand)
     checked: bool = True  # False: split while it runs (see _checked_while_running)
+    placeholders: Placeholders | None = None  # the run's ${name} values, when placeholders are on
 
 
 @dataclass
@@ -184,8 +186,10 @@ def apply(url: DatabaseURL, options: Options = Options(), reporter: Reporter | N
         if not todo:
             reporter.info("nothing to do: every script is applied")
             return Result(url.redacted(), (), options.dry_run, tuple(warnings))
-        overlap = _checked_while_running(db, todo, prints, options)
-        pending = [_prepare(script, prints[script.version], url.kind, check=script is not overlap) for script in todo]
+        # An unset ${name} must stop the run before anything runs: no splitting while running then.
+        overlap = None if options.placeholders else _checked_while_running(db, todo, prints, options)
+        values = _placeholders(url, options)
+        pending = [_prepare(script, prints[script.version], url.kind, check=script is not overlap, placeholders=values) for script in todo]
         if options.dry_run or db is None:
             return _dry_run(url, pending, reporter, warnings)
         prepared = {p.script.version: p for p in pending}
@@ -264,20 +268,30 @@ def _checked_while_running(db: Database | None, todo: Sequence[Script], prints: 
     return todo[0] if first.size >= OVERLAP_BYTES and not first.no_transaction else None
 
 
-def _prepare(script: Script, fingerprint: Fingerprint, kind: str, *, check: bool = True) -> _Pending:
-    """Split the script once before anything runs, so that bad input stops the run before it starts."""
+def _placeholders(url: DatabaseURL, options: Options) -> Placeholders | None:
+    """The run's placeholder values with its built-ins (the script's own are added per script)."""
+    if options.placeholders is None:
+        return None
+    built_ins = {"database": url.database or "", "user": url.user or "", "dialect": url.kind}
+    return options.placeholders.for_script(built_ins)
+
+
+def _prepare(
+    script: Script, fingerprint: Fingerprint, kind: str, *, check: bool = True, placeholders: Placeholders | None = None
+) -> _Pending:
+    """Split the script once before anything runs, so that bad input (an unset ${name} too) stops the run before it starts."""
     if not check:
-        return _Pending(script, fingerprint, None, 0, checked=False)
+        return _Pending(script, fingerprint, None, 0, checked=False, placeholders=placeholders)
     keep = fingerprint.size <= PRESPLIT_BYTES
     kept: list[Statement] = []
     count = 0
-    for stmt in _stream(script, kind):
+    for stmt in _stream(script, kind, placeholders):
         count += 1
         if keep:
             kept.append(stmt)
     if count == 0:
         raise _only_comments(script)
-    return _Pending(script, fingerprint, kept if keep else None, count)
+    return _Pending(script, fingerprint, kept if keep else None, count, placeholders=placeholders)
 
 
 def _only_comments(script: Script) -> ScriptError:
@@ -290,15 +304,19 @@ def _dry_run(url: DatabaseURL, pending: Sequence[_Pending], reporter: Reporter, 
     for p in pending:
         results.append(ScriptResult(p.script.version, p.script.name, p.script.file, p.count, 0, 0, "planned"))
         reporter.planned(p.script, p.count, p.fingerprint.no_transaction)
-        for stmt in p.statements or _stream(p.script, url.kind):
+        for stmt in p.statements or _stream(p.script, url.kind, p.placeholders):
             reporter.statement(p.script, stmt)
     return Result(url.redacted(), tuple(results), True, tuple(warnings))
 
 
-def _stream(script: Script, kind: str) -> Iterator[Statement]:
+def _stream(script: Script, kind: str, placeholders: Placeholders | None = None) -> Iterator[Statement]:
     from .splitter import iter_split
 
-    return iter_split(read_statements_text(script), kind, filename=str(script.path))
+    statements = iter_split(read_statements_text(script), kind, filename=str(script.path))
+    if placeholders is None:
+        return statements
+    values = placeholders.for_script({"version": str(script.version), "filename": script.file})
+    return values.statements(statements, kind, str(script.path))
 
 
 def _apply_locked(
@@ -322,7 +340,9 @@ def _apply_locked(
         who = db.whoami()
         results: list[ScriptResult] = []
         for script in todo:
-            pending = prepared.get(script.version) or _prepare(script, prints[script.version], url.kind)
+            pending = prepared.get(script.version) or _prepare(
+                script, prints[script.version], url.kind, placeholders=_placeholders(url, options)
+            )
             results.append(_apply_script(db, pending, who, reporter))
         return Result(url.redacted(), tuple(results), False, tuple(warnings))
     finally:
@@ -333,7 +353,9 @@ def _apply_script(db: Database, pending: _Pending, who: str, reporter: Reporter)
     run = _ScriptRun(db, pending, who, reporter)
     script, transactional = pending.script, run.transactional
     reporter.script_started(script, pending.count)
-    statements: Iterable[Statement] = pending.statements if pending.statements is not None else _stream(script, db.kind)
+    statements: Iterable[Statement] = (
+        pending.statements if pending.statements is not None else _stream(script, db.kind, pending.placeholders)
+    )
     if not pending.checked:
         statements = _counted(statements, pending)
     batches = _batches(statements, run)

@@ -20,14 +20,18 @@ TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     import argparse
-    from typing import Any, Iterable
+    from typing import Any, Iterable, Mapping
+
+    from .placeholders import Placeholders
 
 TABLE = "tool.sqlrun"
 # Setting keys whose name is not the option's argparse dest: key -> (dest, inverted).
 RENAMED = {"directory": ("dir", False), "create_database": ("no_create_database", True)}
-# Options that are not settings: they name one run's particulars, not a project's habits. database_url is
-# a setting, but read apart (database_url()), since the environment outranks it.
-NOT_SETTINGS = frozenset({"help", "version", "command", "name", "baseline_version", "env_file", "database_url"})
+# Options that are not settings: they name one run's particulars, not a project's habits. database_url and
+# vars are settings, but read apart (database_url(), placeholders()): the environment outranks them.
+NOT_SETTINGS = frozenset({"help", "version", "command", "name", "baseline_version", "env_file", "database_url", "vars"})
+# Keys with no command-line option of their own.
+FILE_ONLY = frozenset({"database_url", "vars", "placeholders", "secret_vars", "placeholders_in_dollar_quotes"})
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ def merge(
     wrong type, naming the file and the key.
     """
     known = _by_key(every)
-    _refuse_unknown(settings, {*known, "database_url"})
+    _refuse_unknown(settings, {*known, *FILE_ONLY})
     values = {key: _value(settings, key, known[key]) for key in settings.values if key in known}
     sources: dict[str, str] = {}
     for key, action in sorted(_by_key(actions).items()):
@@ -171,3 +175,24 @@ def database_url(settings: Settings) -> str | None:
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"{settings.label}: database_url must be a string")
     return value
+
+
+def placeholders(settings: Settings, cli_vars: list[str] | None, env: Mapping[str, str]) -> Placeholders | None:
+    """The run's placeholder values, or None when placeholders are off (no ``placeholders = true``, no --var)."""
+    on = settings.values.get("placeholders", False)
+    if not isinstance(on, bool):
+        raise ConfigError(f"{settings.label}: placeholders must be true or false, not {on!r}")
+    if not on and not cli_vars:
+        return None
+    table = settings.values.get("vars", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{settings.label}: vars must be a table ([tool.sqlrun.vars]), not {table!r}")
+    secret = settings.values.get("secret_vars", [])
+    if not isinstance(secret, list) or not all(isinstance(n, str) for n in secret):
+        raise ConfigError(f"{settings.label}: secret_vars must be a list of names")
+    in_dollar = settings.values.get("placeholders_in_dollar_quotes", False)
+    if not isinstance(in_dollar, bool):
+        raise ConfigError(f"{settings.label}: placeholders_in_dollar_quotes must be true or false")
+    from .placeholders import resolve
+
+    return resolve(cli_vars or [], env, table, secret, in_dollar)
