@@ -72,3 +72,22 @@ class ConnectionLostError(ConnectError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, retryable=False)
+
+
+class LockLostError(SqlrunError):
+    """The migration lock was lost while the run held it (a lease taken over, a lock connection gone)."""
+
+    exit_code = 5
+
+
+READ_ONLY_ADVICE = "this is a read-only replica (hot standby); point --database-url at the primary"
+
+
+class ReadOnlyError(SqlrunError):
+    """The target accepts no writes (a replica, a standby, a read-only session); apply, repair and baseline stop."""
+
+    exit_code = 6
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"{READ_ONLY_ADVICE} ({reason})")

@@ -12,6 +12,10 @@ if TYPE_CHECKING:
 
 DEFAULT_DIRECTORY = "data/migrations"
 DEFAULT_LOCK_TIMEOUT = 3600.0  # an hour: other runners may be busy with a slow migration
+# --lock: "auto" lets the database choose (see README, "Clusters, poolers and replicas"); "session" is an
+# advisory lock on a connection of its own, "transaction" one per script's transaction, "table" a lease row
+# in sqlrun_lock, "none" no lock at all (the user serialises runs).
+LOCK_MODES = ("auto", "session", "transaction", "table", "none")
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class Options:
     strict: bool = False
     reapply_changed: bool = False
     placeholders: Placeholders | None = None  # None: ${name} is sent as written
+    lock: str = "auto"  # one of LOCK_MODES
 
 
 @dataclass(frozen=True)

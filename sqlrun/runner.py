@@ -11,7 +11,8 @@ from dataclasses import dataclass, field, replace
 from .config import DatabaseURL
 from .dialects import Database, HistoryRow, open_database
 from .dialects.base import utcnow
-from .errors import ChangedError, ConnectError, ConnectionLostError, ScriptError, SqlrunError, StatementError
+from .errors import ChangedError, ConnectError, ConnectionLostError, LockLostError, ReadOnlyError, ScriptError, SqlrunError, StatementError
+from .locking import HeldLock, take
 from .model import Options, Result, ScriptResult, ScriptStatus
 from .report import Reporter
 from .scripts import Fingerprint, Script, discover, read_statements_text
@@ -61,6 +62,7 @@ class _ScriptRun:
     pending: _Pending
     who: str
     reporter: Reporter
+    lock: HeldLock | None = None
     executed: int = 0
     tolerated: int = 0
     used_use: bool = False
@@ -164,11 +166,26 @@ def status(url: DatabaseURL, options: Options = Options(), reporter: Reporter | 
     found = _discover(url, options, reporter)
     db = _connect(url, replace(options, create_database=False), reporter, readonly=True)
     try:
+        _say_if_replica(db, reporter)
         history = db.read_history() if db else {}
     finally:
         if db:
             db.close()
     return statuses(found.scripts, found.prints, history)
+
+
+def _say_if_replica(db: Database | None, reporter: Reporter) -> None:
+    """Tell the user when the history comes from a read-only replica (it may lag behind the primary)."""
+    reason = db.read_only() if db else None
+    if reason:
+        reporter.info(f"reading a read-only replica ({reason}): the history is what it has received from the primary")
+
+
+def _refuse_replica(db: Database | None) -> None:
+    """Stop before anything is planned or locked when the target accepts no writes."""
+    reason = db.read_only() if db else None
+    if reason:
+        raise ReadOnlyError(reason)
 
 
 # --- applying --------------------------------------------------------------------------------------
@@ -181,6 +198,7 @@ def apply(url: DatabaseURL, options: Options = Options(), reporter: Reporter | N
     prints, warnings = found.prints, list(found.warnings)
     db = _connect(url, replace(options, create_database=options.create_database and not options.dry_run), reporter, readonly=options.dry_run)
     try:
+        _refuse_replica(db)  # a dry run too: it would promise what the real run cannot do
         history = db.read_history() if db else {}
         todo = _plan(found.scripts, prints, history, options, reporter, warnings)
         if not todo:
@@ -329,7 +347,7 @@ def _apply_locked(
     reporter: Reporter,
     warnings: list[str],
 ) -> Result:
-    db.lock(options.lock_timeout, reporter.info)
+    lock = take(db, options, reporter)
     try:
         db.ensure_history()
         # Another runner may have applied scripts while this one waited: plan again from the history now.
@@ -343,14 +361,14 @@ def _apply_locked(
             pending = prepared.get(script.version) or _prepare(
                 script, prints[script.version], url.kind, placeholders=_placeholders(url, options)
             )
-            results.append(_apply_script(db, pending, who, reporter))
+            results.append(_apply_script(db, pending, who, reporter, lock))
         return Result(url.redacted(), tuple(results), False, tuple(warnings))
     finally:
-        db.unlock()
+        lock.release()
 
 
-def _apply_script(db: Database, pending: _Pending, who: str, reporter: Reporter) -> ScriptResult:
-    run = _ScriptRun(db, pending, who, reporter)
+def _apply_script(db: Database, pending: _Pending, who: str, reporter: Reporter, lock: HeldLock | None = None) -> ScriptResult:
+    run = _ScriptRun(db, pending, who, reporter, lock)
     script, transactional = pending.script, run.transactional
     reporter.script_started(script, pending.count)
     statements: Iterable[Statement] = (
@@ -362,17 +380,21 @@ def _apply_script(db: Database, pending: _Pending, who: str, reporter: Reporter)
     if not pending.checked:
         batches = _ahead(batches, OVERLAP_DEPTH)
     committed = False
+    _check_lock(run)
     try:
         db.begin(transactional)
         for batch, last in _with_last(batches):
             # The last batch carries the history row and COMMIT (one round trip per small script).
             finish = (lambda n: run.history_row("applied", n)) if last and transactional else None
+            if finish:
+                _check_lock(run)
             committed = _run_batch(run, batch, finish)
             total = pending.count if pending.checked else 0
             reporter.progress(script, run.executed + run.tolerated, total, time.monotonic() - run.started)
         if pending.count == 0:  # only when it was not checked beforehand: nothing ran, nothing is committed
             raise _only_comments(script)
         if not committed:
+            _check_lock(run)
             _commit(run, run.history_row("applied"))
     except BaseException as exc:
         batches.close()  # stop a background split before the rollback
@@ -385,6 +407,12 @@ def _apply_script(db: Database, pending: _Pending, who: str, reporter: Reporter)
     result = ScriptResult(script.version, script.name, script.file, run.executed, run.tolerated, run.elapsed_ms(), "applied")
     reporter.script_done(result)
     return result
+
+
+def _check_lock(run: _ScriptRun) -> None:
+    """Stop before a script or a commit when the migration lock is no longer held."""
+    if run.lock is not None:
+        run.lock.check()
 
 
 def _commit(run: _ScriptRun, row: HistoryRow) -> None:
@@ -430,11 +458,36 @@ def _state_left(run: _ScriptRun) -> str:
     return f"rolled back: nothing of it was kept, and it is not recorded: {again}, this one from its start"
 
 
-def _not_committed(run: _ScriptRun, error: BaseException) -> StatementError:
+def _not_committed(run: _ScriptRun, error: BaseException) -> SqlrunError:
+    """The error for a script whose history row or COMMIT failed, said only after reading the history again.
+
+    On Galera a conflicting commit on another node surfaces here (1213, certification failure): when another
+    runner recorded the script meanwhile, saying "not recorded" would be wrong, and the script ran twice.
+    """
+    other = _recorded_meanwhile(run)
+    if other is not None:
+        return LockLostError(
+            f"{run.script.path}: another runner ({other.applied_by}) recorded it as applied at {other.applied_at:%Y-%m-%d %H:%M:%S} "
+            f"while this run was applying it too ({run.db.describe(error)}): the lock did not keep the runs apart. "
+            "Check what the script changed; see README, 'Clusters, poolers and replicas' for the lock to use"
+        )
     return StatementError(
         f"{run.script.path}: its statements ran, but writing its history row and committing failed: {run.db.describe(error)}; "
         "the script is not recorded as applied: fix the cause and run again"
     )
+
+
+def _recorded_meanwhile(run: _ScriptRun) -> HistoryRow | None:
+    """The script's history row when another runner wrote it since this run planned, else None."""
+    try:
+        run.db.rollback()
+        row = run.db.read_history().get(run.script.version)
+    except Exception:  # the connection is gone: nothing can be read, the original error stands
+        return None
+    # This run's own COMMIT failed, and it planned the script because no applied row had this checksum.
+    if row is None or row.state != "applied" or row.checksum != run.pending.fingerprint.checksum:
+        return None
+    return row
 
 
 def _after_failure(run: _ScriptRun, exc: BaseException) -> None:
@@ -599,15 +652,17 @@ def _bookkeeping(url: DatabaseURL, options: Options, reporter: Reporter) -> Iter
     db = _connect(url, options, reporter, readonly=False)
     assert db is not None  # readonly=False creates or fails, never answers None
     try:
-        db.lock(options.lock_timeout, reporter.info)
+        _refuse_replica(db)
+        lock = take(db, options, reporter)
         try:
             db.ensure_history()
             history = db.read_history()
             db.begin(True)
             yield db, history
+            lock.check()
             db.commit()
         finally:
-            db.unlock()
+            lock.release()
     finally:
         db.close()
 

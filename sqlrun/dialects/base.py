@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read th
     from typing import Any, Callable, Sequence
 
     from ..splitter import Statement
+    from .lease import LeaseDriver
 
     Notify = Callable[[str], None]
 
@@ -50,6 +51,14 @@ class HistoryRow:
     def values(self) -> tuple[Any, ...]:
         """The row's values in HISTORY_COLUMNS order."""
         return tuple(getattr(self, c) for c in HISTORY_COLUMNS)
+
+
+@dataclass(frozen=True)
+class LockChoice:
+    """The lock a run takes: ``mode`` is session, transaction, table or none; ``why`` says what chose it."""
+
+    mode: str
+    why: str
 
 
 @dataclass(frozen=True)
@@ -175,7 +184,27 @@ class Database(ABC):
         """Whether ``error`` means the working connection is gone (the server ended it, or the network did)."""
         return False
 
+    # --- what the target is ------------------------------------------------------------------------
+    def read_only(self) -> str | None:
+        """Why this target accepts no writes (a replica, a standby, a read-only session), or None."""
+        return None
+
     # --- lock -------------------------------------------------------------------------------------
+    def choose_lock(self, mode: str) -> LockChoice:
+        """The lock ``mode`` (--lock) means here; dialects override it to choose for ``auto`` or refuse a mode."""
+        if mode == "auto":
+            return LockChoice("session", "an advisory lock on a connection of its own")
+        if mode == "transaction":
+            raise ConfigError(
+                f"--lock=transaction is not available on {self.kind}: its DDL is not transactional or it has no "
+                "transaction-scoped lock; use --lock=session or --lock=table"
+            )
+        return LockChoice(mode, "--lock")
+
+    def lease_driver(self) -> LeaseDriver:
+        """How the lease lock (``--lock=table``, sqlrun/dialects/lease.py) reaches this database."""
+        raise ConfigError(f"--lock=table is not available on {self.kind}")
+
     @abstractmethod
     def lock_name(self) -> str:
         """What the lock is called, for messages."""
@@ -208,17 +237,22 @@ class Database(ABC):
         self._wait(self.try_fence, start, timeout, notify, "the session of a stopped runner to end on the server", ending)
 
     def _wait(self, attempt: Callable[[], bool], start: float, timeout: float, notify: Notify, what: str, failure: str) -> None:
-        next_notice = start + WAIT_NOTICE_SECONDS
-        delay = 0.05
-        while not attempt():
-            now = time.monotonic()
-            if now - start >= timeout:
-                raise LockTimeoutError(f"{failure}; wait for it to finish, or raise --lock-timeout")
-            if now >= next_notice:
-                notify(f"waiting for {what} ({now - start:.0f}s)")
-                next_notice = now + WAIT_NOTICE_SECONDS
-            time.sleep(min(delay, max(0.0, timeout - (now - start))))
-            delay = min(delay * 2, 0.5)
+        wait_for(attempt, start, timeout, notify, what, failure)
+
+
+def wait_for(attempt: Callable[[], bool], start: float, timeout: float, notify: Notify, what: str, failure: str) -> None:
+    """Call ``attempt`` until True, backing off, saying what it waits for; LockTimeoutError(failure) after ``timeout``."""
+    next_notice = start + WAIT_NOTICE_SECONDS
+    delay = 0.05
+    while not attempt():
+        now = time.monotonic()
+        if now - start >= timeout:
+            raise LockTimeoutError(f"{failure}; wait for it to finish, or raise --lock-timeout")
+        if now >= next_notice:
+            notify(f"waiting for {what} ({now - start:.0f}s)")
+            next_notice = now + WAIT_NOTICE_SECONDS
+        time.sleep(min(delay, max(0.0, timeout - (now - start))))
+        delay = min(delay * 2, 0.5)
 
 
 def cannot_create_history(table: str, error: object) -> ConfigError:

@@ -11,13 +11,14 @@ import pymysql
 from pymysql.constants import CLIENT
 
 from ..config import DatabaseURL
-from ..errors import ConfigError
+from ..errors import ConfigError, ReadOnlyError
 from ..sqltext import is_drop, keywords
-from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, bad_shape, cannot_create_history, client_host, connect_error
+from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, LockChoice, bad_shape, cannot_create_history, client_host, connect_error
 
 if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
     from ..splitter import Statement
     from .base import Notify
+    from .lease import LeaseDriver
 
 CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS {table} (
     version BIGINT NOT NULL PRIMARY KEY,
@@ -65,6 +66,14 @@ CANT_CREATE_TABLE = 1005
 # (HA_ERR_FOUND_DUPP_KEY) in the message; MySQL 8 has its own 1826. The errno is a code, not prose.
 DUPLICATE_FK_ERRNO = re.compile(r"errno: 121\b")
 UNKNOWN_DATABASE = 1049
+# 1290 ER_OPTION_PREVENTS_STATEMENT (--read-only), 1792 ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION,
+# 1836 ER_READ_ONLY_MODE (innodb_read_only)
+READ_ONLY_CODES = (1290, 1792, 1836)
+# Another writer won: 1062 duplicate entry on the same node, 1213 deadlock or (Galera) certification failure.
+RACE_CODES = (1062, 1213)
+# What tells a replica or a read-only session (SHOW VARIABLES shows the session's values; names missing
+# from a server's version are simply absent: super_read_only is MySQL's, tx_read_only MariaDB's).
+PROBED_VARIABLES = ("wsrep_on", "read_only", "super_read_only", "innodb_read_only", "tx_read_only", "transaction_read_only")
 ACCESS_DENIED = (1044, 1045, 1698)
 DEFAULT_CONNECT_TIMEOUT = 10
 INT_OPTIONS = {"connect_timeout", "read_timeout", "write_timeout", "port", "max_allowed_packet"}
@@ -156,6 +165,11 @@ class MySQLDatabase(Database):
         self._initial: str | None = None  # SET of SESSION_VARIABLES to the values the session started with
         self._prelude: list[str] = []  # statements sent in front of the next script's first batch
         self._fenced = False  # the working session holds its fence lock (see Database.lock)
+        self.galera = False  # @@wsrep_on: GET_LOCK and row locks are local to the node (see choose_lock)
+        self._read_only: str | None = None
+        # The history rows as last read: a row is replaced only if it is still the one read, so that two
+        # runners recording the same version see the clash instead of the last writer silently winning.
+        self._seen: dict[int, HistoryRow] = {}
 
     @classmethod
     def open(cls, url: DatabaseURL, *, create: bool, readonly: bool, notify: Notify) -> MySQLDatabase | None:
@@ -163,7 +177,7 @@ class MySQLDatabase(Database):
         if not url.database:
             raise ConfigError(f"{url.redacted()} names no database: add it to the URL (mysql://user@host/dbname)")
         try:
-            return cls(url, _connect(url, url.database))
+            return cls(url, _connect(url, url.database))._probed()
         except pymysql.Error as exc:
             if _code(exc) != UNKNOWN_DATABASE:
                 raise connect_error(url, _message(exc), retryable=_code(exc) not in ACCESS_DENIED) from None
@@ -176,7 +190,7 @@ class MySQLDatabase(Database):
         cls._create_database(url)
         notify(f"created database {url.database} (utf8mb4)")
         try:
-            return cls(url, _connect(url, url.database))
+            return cls(url, _connect(url, url.database))._probed()
         except pymysql.Error as exc:
             raise connect_error(url, _message(exc)) from None
 
@@ -193,12 +207,40 @@ class MySQLDatabase(Database):
             finally:
                 conn.close()
         except pymysql.Error as exc:
+            code = _code(exc)
+            if code in READ_ONLY_CODES:
+                raise ReadOnlyError(f"database {url.database!r} does not exist and the server is read-only: ({code}) {_message(exc)}") from None
+            if code in LOST_CODES or code is None:
+                raise connect_error(url, f"({code}) {_message(exc)}") from None
             raise connect_error(
                 url,
                 f"database {url.database!r} does not exist and could not be created: {_message(exc)}; "
                 "create it, or grant CREATE to this user",
                 retryable=False,
             ) from None
+
+    def _probed(self) -> MySQLDatabase:
+        """Learn whether this is a Galera node and whether it takes writes; a Galera node not ready is a ConnectError."""
+        names = ", ".join(f"'{n}'" for n in PROBED_VARIABLES)
+        found = {k.lower(): str(v).upper() for k, v in self._query(f"SHOW VARIABLES WHERE Variable_name IN ({names})")}
+        self.galera = found.get("wsrep_on") == "ON"
+        if self.galera:
+            ready = self._query("SHOW STATUS LIKE 'wsrep_ready'")
+            if ready and str(ready[0][1]).upper() != "ON":
+                self.close()
+                raise connect_error(
+                    self.url, "this Galera node is not ready (wsrep_ready=OFF: it has no quorum, or is still joining); "
+                    "point --database-url at a node of the primary component, or --wait for this one"
+                )
+            # Reads wait until this node has applied every write the cluster committed before them: a
+            # runner that takes the lock after one on another node must see that runner's history rows.
+            self._query("SET SESSION wsrep_sync_wait = 1")
+        on = [n for n in PROBED_VARIABLES[1:] if found.get(n) in ("ON", "1")]
+        self._read_only = f"{', '.join('@@' + n for n in on)} = ON" if on else None
+        return self
+
+    def read_only(self) -> str | None:
+        return self._read_only
 
     def close(self) -> None:
         self.unlock()
@@ -226,7 +268,8 @@ class MySQLDatabase(Database):
             if _code(exc) == 1054:  # ER_BAD_FIELD_ERROR
                 raise bad_shape(self.table, _message(exc)) from None
             raise
-        return {r[0]: _row(r) for r in rows}
+        self._seen = {r[0]: _row(r) for r in rows}
+        return dict(self._seen)
 
     def ensure_history(self) -> None:
         try:
@@ -235,28 +278,46 @@ class MySQLDatabase(Database):
             raise cannot_create_history(self.table, f"({_code(exc)}) {_message(exc)}") from None
 
     def write_history(self, row: HistoryRow) -> None:
-        self._query(self._replace_history(), _history_values(row))
+        sql = self._write_sql(row)
+        if self.conn.get_autocommit() and row.version in self._seen:
+            sql = f"START TRANSACTION;\n{sql};\nCOMMIT"  # outside a script's transaction: both or neither
+        with self.conn.cursor() as cur:
+            cur.execute(sql)
+            while cur.nextset():
+                pass
+        self._seen[row.version] = row
 
-    def _replace_history(self) -> str:
-        placeholders = ", ".join(["%s"] * len(HISTORY_COLUMNS))
-        return f"REPLACE INTO {self.qualified} ({', '.join(HISTORY_COLUMNS)}) VALUES ({placeholders})"
+    def _write_sql(self, row: HistoryRow, values: list[str] | None = None) -> str:
+        """DELETE of the row as last read (if there was one), then INSERT: never REPLACE.
+
+        When another runner recorded the version meanwhile, the DELETE matches nothing and the INSERT fails
+        (1062 on this node, 1213 certification failure on Galera): the clash is seen, not overwritten.
+        """
+        values = values or [_literal(v) for v in _history_values(row)]
+        insert = f"INSERT INTO {self.qualified} ({', '.join(HISTORY_COLUMNS)}) VALUES ({', '.join(values)})"
+        old = self._seen.get(row.version)
+        if old is None:
+            return insert
+        match = " AND ".join(f"{c} = {_literal(v)}" for c, v in (("checksum", old.checksum), ("state", old.state), ("applied_at", _naive_utc(old.applied_at))))
+        return f"DELETE FROM {self.qualified} WHERE version = {row.version} AND {match};\n{insert}"
 
     def commit_with_history(self, row: HistoryRow) -> None:
         if self.conn.get_autocommit():
             self.write_history(row)
             return
-        # One packet instead of three round trips (REPLACE, COMMIT, SET autocommit=1; issue 6, 500 small
+        # One packet instead of three round trips (INSERT, COMMIT, SET autocommit=1; issue 6, 500 small
         # scripts). autocommit stays off: the next script's begin() then costs nothing, and rollback() or a
         # no-transaction script's begin() turns it back on.
         with self.conn.cursor() as cur:
             cur.execute(self._finish_sql(row, server_clock=False))
             while cur.nextset():
                 pass
+        self._seen[row.version] = row
 
     def _finish_sql(self, row: HistoryRow, *, server_clock: bool) -> str:
-        """REPLACE of ``row`` and COMMIT, as two statements of one packet, values written as literals.
+        """The history row's write (see _write_sql) and COMMIT, in one packet, values written as literals.
 
-        ``server_clock``: applied_at is the server's clock at the REPLACE and duration_ms runs from the
+        ``server_clock``: applied_at is the server's clock at the INSERT and duration_ms runs from the
         script's first statement (``@sqlrun_started``), for a row sent before the client has seen its
         script's last batch end.
         """
@@ -264,7 +325,7 @@ class MySQLDatabase(Database):
         if server_clock:
             values[HISTORY_COLUMNS.index("applied_at")] = "UTC_TIMESTAMP(6)"
             values[HISTORY_COLUMNS.index("duration_ms")] = f"COALESCE({SERVER_DURATION_MS}, {row.duration_ms})"
-        return f"REPLACE INTO {self.qualified} ({', '.join(HISTORY_COLUMNS)}) VALUES ({', '.join(values)});\nCOMMIT"
+        return f"{self._write_sql(row, values)};\nCOMMIT"
 
     # --- statements -------------------------------------------------------------------------------
     def begin(self, transactional: bool) -> None:
@@ -324,6 +385,8 @@ class MySQLDatabase(Database):
                 return BatchOutcome(ran, exc, uncertain=commits and ran == len(statements))
         self._mark_start = False
         self._prelude = []
+        if commits:
+            self._seen.pop(finish.version, None)  # written with the server's clock: not known to the row
         return BatchOutcome(len(statements), committed=commits)
 
     def tolerated(self, error: BaseException, statement: Statement) -> str | None:
@@ -343,6 +406,30 @@ class MySQLDatabase(Database):
         return f"({code}) {_message(error)}" if code is not None else str(error)
 
     # --- lock -------------------------------------------------------------------------------------
+    def choose_lock(self, mode: str) -> LockChoice:
+        if mode == "auto" and self.galera:
+            return LockChoice("table", "Galera cluster (@@wsrep_on), where GET_LOCK holds on one node only")
+        if mode == "auto":
+            return LockChoice("session", "GET_LOCK")
+        return super().choose_lock(mode)
+
+    def lease_driver(self) -> LeaseDriver:
+        from .lease import LOCK_TABLE, LeaseDriver
+
+        galera = self.galera
+
+        def connect() -> pymysql.connections.Connection:
+            conn = _connect(self.url, self.database)
+            if galera:  # read the holder as the whole cluster last committed it, not as this node lags
+                with conn.cursor() as cur:
+                    cur.execute("SET SESSION wsrep_sync_wait = 1")
+            return conn
+
+        def conflict(error: BaseException) -> bool:
+            return _code(error) in RACE_CODES
+
+        return LeaseDriver(connect, f"{quote_ident(self.database)}.{quote_ident(LOCK_TABLE)}", conflict, (pymysql.Error,))
+
     def lock_name(self) -> str:
         name = f"sqlrun:{self.database}.{self.table}"
         if len(name) > LOCK_NAME_MAX:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read th
 
     from ..splitter import Statement
     from .base import Notify
+    from .lease import LeaseDriver
 
 CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS main.sqlrun_history (
     version INTEGER PRIMARY KEY,
@@ -171,6 +172,21 @@ class SQLiteDatabase(Database):
         return f"{error} ({name})" if name else str(error)
 
     # --- lock -------------------------------------------------------------------------------------
+    def lease_driver(self) -> LeaseDriver:
+        # The lease works on SQLite too (--lock=table), but a script's write transaction blocks its renewal
+        # for as long as the script runs: flock (session) is the lock to use here.
+        from .lease import LOCK_TABLE, LeaseDriver
+
+        path = self.path or ":memory:"
+
+        def connect() -> sqlite3.Connection:
+            return sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT, check_same_thread=False)
+
+        def conflict(error: BaseException) -> bool:
+            return isinstance(error, sqlite3.IntegrityError)
+
+        return LeaseDriver(connect, f"main.{LOCK_TABLE}", conflict, (sqlite3.Error,), placeholder="?")
+
     def lock_name(self) -> str:
         return f"flock({self.path})"
 
