@@ -16,7 +16,9 @@ from .errors import (
     ChangedError,
     ConfigError,
     ConnectError,
+    LockLostError,
     LockTimeoutError,
+    ReadOnlyError,
     ScriptError,
     SplitError,
     SqlrunError,
@@ -37,6 +39,7 @@ __version__ = "0.1.0"
 __all__ = [
     "apply", "status", "split", "iter_split", "Options", "Result", "ScriptResult", "ScriptStatus", "SqlrunError",
     "StatementError", "ConfigError", "ScriptError", "SplitError", "ChangedError", "ConnectError", "LockTimeoutError",
+    "LockLostError", "ReadOnlyError",
     "__version__",
 ]
 _MODEL = frozenset({"Options", "Result", "ScriptResult", "ScriptStatus"})
@@ -73,6 +76,7 @@ def apply(
     strict: bool = False,
     reapply_changed: bool = False,
     variables: dict[str, str] | None = None,
+    lock: str = "auto",
 ) -> Result:
     """Apply pending scripts in version order, each exactly once; see docs/operations.md ("Library API").
 
@@ -80,8 +84,9 @@ def apply(
     (``.env`` is not read: that is the command line's job). Progress goes to the ``sqlrun`` logger, never to
     stdout. Raises a ``SqlrunError`` subclass: StatementError, ConfigError/ScriptError/SplitError,
     ChangedError, ConnectError (``wait`` ran out, or the login is refused) or LockTimeoutError
-    (``lock_timeout`` seconds, default an hour, waiting for another runner). ``variables`` turn ``${name}``
-    placeholders on with these values (see README, "Placeholders").
+    (``lock_timeout`` seconds, default an hour, waiting for another runner), LockLostError, ReadOnlyError (a
+    replica). ``variables`` turn ``${name}`` placeholders on with these values (see README, "Placeholders").
+    ``lock`` is the command line's --lock: auto, session, transaction, table or none.
     """
     from . import runner
 
@@ -93,7 +98,7 @@ def apply(
         extra["placeholders"] = resolve([f"{k}={v}" for k, v in variables.items()], {}, {})
     database, opts = _resolve(
         url, directory, target=target, dry_run=dry_run, wait=wait, create_database=create_database,
-        strict=strict, reapply_changed=reapply_changed, **extra,
+        strict=strict, reapply_changed=reapply_changed, lock=lock, **extra,
     )
     return runner.apply(database, opts)
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .model import DEFAULT_DIRECTORY, DEFAULT_LOCK_TIMEOUT, Options
+from .model import DEFAULT_DIRECTORY, DEFAULT_LOCK_TIMEOUT, LOCK_MODES, Options
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
@@ -27,7 +27,8 @@ EXIT_CODES = """exit codes:
   2  usage or configuration error, or a script that cannot be read or split
   3  applied scripts were changed or are missing (see repair, --reapply-changed)
   4  cannot connect to the database (or --wait ran out)
-  5  another runner held the migration lock longer than --lock-timeout"""
+  5  another runner held the migration lock longer than --lock-timeout, or the lock was lost
+  6  the database is a read-only replica (apply, repair, baseline): point at the primary"""
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -65,6 +66,11 @@ def _common(*, inherit: bool) -> argparse.ArgumentParser:
     g.add_argument("--wait", metavar="SECONDS", type=float, help="retry connecting for up to SECONDS while the database starts (exit 4 after)")
     g.add_argument("--no-create-database", action="store_true", help="fail instead of creating a missing database")
     g.add_argument("--lock-timeout", metavar="SECONDS", type=float, help=f"how long to wait for another runner's lock (default {DEFAULT_LOCK_TIMEOUT:.0f}; exit 5 after)")
+    g.add_argument(
+        "--lock", choices=LOCK_MODES, metavar="MODE",
+        help="the migration lock: auto (default: chosen for the server, said in one line), session, transaction, "
+        "table (a lease row in sqlrun_lock: Galera, poolers), none (you serialise runs yourself)",
+    )
     g.add_argument("--strict", action="store_true", help="treat missing and out-of-order scripts as errors")
     g.add_argument("--var", dest="vars", metavar="NAME=VALUE", action="append", help="replace ${NAME} in scripts by VALUE (turns placeholders on; repeatable)")
     o = common.add_argument_group("output")
@@ -196,4 +202,5 @@ def options_from(ns: argparse.Namespace) -> Options:
         strict=bool(ns.strict),
         reapply_changed=bool(getattr(ns, "reapply_changed", False)),
         placeholders=getattr(ns, "placeholders", None),
+        lock=getattr(ns, "lock", None) or "auto",
     )
