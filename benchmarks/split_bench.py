@@ -1,8 +1,10 @@
 """Measure sqlrun.splitter throughput against sqlparse.split on generated scripts.
 
-Two workloads: an INSERT-heavy script (the same text in every dialect), and a schema-style
-mix per dialect (tables with comments, indexes, a stored routine or trigger with a compound
-body, an INSERT), which exercises the paths an INSERT script never reaches.
+Three workloads: an INSERT-heavy script (the same text in every dialect); the same with short rows,
+each with a trailing line comment, and a block comment every 50 rows ("commented": per-statement
+work, not scanning, dominates there); and a schema-style mix per dialect (tables with comments,
+indexes, a stored routine or trigger with a compound body, an INSERT), which exercises the paths an
+INSERT script never reaches.
 
 Usage: python benchmarks/split_bench.py [--mb 10] [--dialect all] [--repeat 5] [--sqlparse-mb 0.5] [--stream-mb 0]
 """
@@ -23,6 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlrun.splitter import iter_split, split  # noqa: E402
 
 LINE = "INSERT INTO t (a,b,c) VALUES ({i}, 'text with ''quote'' and ; semicolon', 'x');\n"
+COMMENTED = "INSERT INTO t VALUES ({i}, 'n{i}; -- x', 'ab''c;d'); -- row {i}\n"
+BLOCK_EVERY = 50
+BLOCK = "/* rows {i} to {j}: a block comment; with a ; inside */\n"
 
 MIXED = {
     "postgresql": """-- table {i}
@@ -85,6 +90,19 @@ def mixed_text(dialect: str, megabytes: float) -> str:
     template = MIXED[dialect]
     n = max(1, int(megabytes * 1_000_000 / len(template)))
     return "".join(template.format(i=i) for i in range(n))
+
+
+def commented_text(megabytes: float) -> str:
+    """Short rows with a trailing line comment each and a block comment every BLOCK_EVERY rows, about ``megabytes`` MB."""
+    target = int(megabytes * 1_000_000)
+    parts: list[str] = []
+    size = i = 0
+    while size < target:
+        block = BLOCK.format(i=i, j=i + BLOCK_EVERY - 1) + "".join(COMMENTED.format(i=i + k) for k in range(BLOCK_EVERY))
+        parts.append(block)
+        size += len(block)
+        i += BLOCK_EVERY
+    return "".join(parts)
 
 
 def write_script(path: Path, megabytes: float) -> int:
@@ -185,6 +203,18 @@ def main() -> None:
         else:
             print("sqlparse is not installed (make bench, or pip install -e '.[bench]'): no ratios")
         del text
+        print()
+        commented = commented_text(args.mb)
+        for dialect in dialects:
+            first, times, n = bench_split(commented, dialect, args.repeat)
+            rate = len(commented) / statistics.median(times) / 1e6
+            line = (f"commented {dialect:10} {len(commented) / 1e6:.1f} MB, {n} statements: {rate:.1f} MB/s "
+                    f"(min-max {min(times):.3f}-{max(times):.3f} s)")
+            if compare:
+                sp = sqlparse_rate(commented, args)
+                line += f"; sqlparse {sp:.2f} MB/s; ratio {rate / sp:.0f}x"
+            print(line)
+        del commented
         print()
         for dialect in dialects:
             mixed = mixed_text(dialect, args.mb)
