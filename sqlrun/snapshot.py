@@ -12,47 +12,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+# The values the catalog readers build live with them in sqlrun.catalog (and are still importable from
+# here): defined in this module, they made each reader import back the module that imports it.
+from .catalog import Item, Query, TableData
 
 if TYPE_CHECKING:
     from .dialects import Database
 
-Query = Callable[[str, Sequence[Any]], list[tuple]]
-
 HISTORY_TABLE = "sqlrun_history"
-
-
-@dataclass(frozen=True, order=True)
-class Item:
-    """One schema object: its kind, the table it belongs to ('' for none), its name, and what it means.
-
-    ``generated`` is True when the server chose the name; ``meaning`` then leaves the name out.
-    """
-
-    kind: str
-    table: str
-    name: str
-    definition: str
-    generated: bool = False
-
-    @property
-    def meaning(self) -> tuple[str, str, str | None, str]:
-        """What identifies the object when comparing: everything but a server-generated name."""
-        return (self.kind, self.table, None if self.generated else self.name, self.definition)
-
-    def describe(self) -> str:
-        """A short human description, e.g. ``index child_parent_id_idx1 on child: btree (parent_id)``."""
-        where = f" on {self.table}" if self.table and self.kind != "table" else ""
-        definition = f": {self.definition}" if self.definition else ""
-        return f"{self.kind} {self.name}{where}{definition}"
-
-
-@dataclass(frozen=True)
-class TableData:
-    """A table's rows, summarised: how many, and a digest of them as a multiset (order does not count)."""
-
-    rows: int
-    digest: str
 
 
 @dataclass(frozen=True)

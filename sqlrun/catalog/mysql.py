@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from typing import Any, Iterator
 
-from ..snapshot import Item, Query, TableData
+from . import Item, Query, TableData
 from . import squeeze
 
 HERE = "TABLE_SCHEMA = DATABASE()"

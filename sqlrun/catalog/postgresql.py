@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from ..snapshot import Item, Query, TableData
+from . import Item, Query, TableData
 from . import squeeze
 
 # Objects in these schemas belong to the server, not to the scripts.

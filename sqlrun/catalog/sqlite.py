@@ -6,7 +6,7 @@ import hashlib
 import re
 from typing import Iterator
 
-from ..snapshot import Item, Query, TableData
+from . import Item, Query, TableData
 from . import squeeze
 
 OBJECTS = """SELECT type, name, tbl_name, sql FROM main.sqlite_master
