@@ -32,12 +32,13 @@ if TYPE_CHECKING:
 
     from typing import Iterable, Iterator, TextIO
 
+    from .converge import CheckResult
     from .model import Options, Result, ScriptResult, ScriptStatus
     from .splitter import Statement
 
 __version__ = "0.1.0"
 __all__ = [
-    "apply", "status", "split", "iter_split", "Options", "Result", "ScriptResult", "ScriptStatus", "SqlrunError",
+    "apply", "status", "check", "split", "iter_split", "Options", "Result", "ScriptResult", "ScriptStatus", "SqlrunError",
     "StatementError", "ConfigError", "ScriptError", "SplitError", "ChangedError", "ConnectError", "LockTimeoutError",
     "LockLostError", "ReadOnlyError",
     "__version__",
@@ -115,6 +116,23 @@ def status(
 
     database, opts = _resolve(url, directory, wait=wait, strict=strict)
     return runner.status(database, opts)
+
+
+def check(
+    url: str | None = None,
+    directory: str | PathLike[str] = "data/migrations",
+    *,
+    wait: float = 0.0,
+) -> CheckResult:
+    """Prove that the scripts converge: on a scratch database beside ``url`` (dropped afterwards), apply them,
+    run them all again from the top, and report each statement that changed the schema or data, or failed.
+
+    ``result.converges`` is True when nothing did; ``result.findings`` lists the others with file and line.
+    """
+    from .converge import check as _check
+
+    database, opts = _resolve(url, directory, wait=wait)
+    return _check(database, opts)
 
 
 def split(text: str, dialect: str, *, filename: str | None = None) -> list[Statement]:

@@ -20,12 +20,12 @@ if TYPE_CHECKING:
 
     from .settings import Settings
 
-COMMANDS = ("apply", "status", "verify", "repair", "baseline", "new")
+COMMANDS = ("apply", "status", "verify", "repair", "baseline", "new", "check")
 EXIT_CODES = """exit codes:
   0  done (or nothing to do)
   1  a statement failed (file:line and the database's message are printed)
   2  usage or configuration error, or a script that cannot be read or split
-  3  applied scripts were changed or are missing (see repair, --reapply-changed)
+  3  applied scripts were changed or are missing (see repair, --reapply-changed); check: the scripts do not converge
   4  cannot connect to the database (or --wait ran out)
   5  another runner held the migration lock longer than --lock-timeout, or the lock was lost
   6  the database is a read-only replica (apply, repair, baseline): point at the primary"""
@@ -95,6 +95,10 @@ def _baseline_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--version", dest="baseline_version", metavar="VERSION", type=int, required=True, help="the last version already in place")
 
 
+def _check_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+
+
 def _new_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", help="what the script does, e.g. add_user_email")
 
@@ -106,6 +110,13 @@ SUBCOMMANDS = {
     "verify": ("check without applying: exit 3 when anything is changed, missing or failed", "Check applied scripts against the files without applying anything.", None),
     "repair": ("accept the current checksums of edited applied scripts", "Record the current checksum of every changed script, keeping the previous one.", None),
     "baseline": ("record scripts up to a version as applied without running them", "Record scripts up to VERSION as applied without running them, for a database built some other way.", _baseline_options),
+    "check": (
+        "prove the scripts converge: a second run from the top changes nothing (exit 3 when not)",
+        "On a scratch database beside the target (a temporary SQLite file, or a temporary database on the same server, "
+        "dropped afterwards), apply every script, run them all again as on a legacy database, and report every statement "
+        "that changed the schema or the data the second time, or failed, with file:line.",
+        _check_options,
+    ),
     "new": ("create the next numbered script", "Create the next numbered script with a header comment.", _new_options),
 }
 

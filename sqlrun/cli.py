@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     import argparse
     from typing import Sequence, TextIO
 
+    from .converge import CheckResult
+    from .model import Options
+
 __all__ = ["COMMANDS", "ConsoleReporter", "build_parser", "main"]  # COMMANDS and build_parser: for existing callers
 
 
@@ -208,6 +211,8 @@ def _run(ns: argparse.Namespace, url: DatabaseURL, reporter: ConsoleReporter) ->
         fixed = runner.repair(url, options, reporter)
         reporter.always(f"repair: {len(fixed)} checksum(s) updated")
         return 0
+    if ns.command == "check":
+        return _check(ns, url, options, reporter)
     if ns.command == "baseline":
         recorded = runner.baseline(url, ns.baseline_version, options, reporter)
         reporter.always(f"baseline: {len(recorded)} script(s) recorded as applied up to version {ns.baseline_version}")
@@ -266,6 +271,44 @@ def _result_json(result: Result) -> dict[str, object]:
             for s in result.scripts
         ],
         "warnings": list(result.warnings),
+    }
+
+
+def _check(ns: argparse.Namespace, url: DatabaseURL, options: Options, reporter: ConsoleReporter) -> int:
+    """Exit 0 when the scripts converge, 3 when a second run changes something or fails."""
+    from .converge import check
+
+    result = check(url, options, reporter)
+    if ns.json:
+        _print_json(_check_json(result))
+        return 0 if result.converges else 3
+    reporter.line(f"check: on {result.database}: {result.scripts} script(s) applied, then run again from the top: "
+                  f"{result.statements} statement(s), {result.tolerated} tolerated")
+    for f in result.findings:
+        reporter.always(f"{f.location}: {f.problem}: {f.statement}")
+        for change in f.changes:
+            reporter.always(f"  {change}")
+    if result.converges:
+        reporter.always(f"{reporter._paint('check:', '1;32')} converges: running every script again changes nothing")
+        return 0
+    if not result.findings:
+        reporter.always("  the second run as a whole: " + "; ".join(result.differences))
+    reporter.always(f"{reporter._paint('check:', '1;31')} does not converge: {len(result.findings)} statement(s) change the database or fail when run again")
+    return 3
+
+
+def _check_json(result: CheckResult) -> dict[str, object]:
+    return {
+        "database": result.database,
+        "converges": result.converges,
+        "scripts": result.scripts,
+        "statements": result.statements,
+        "tolerated": result.tolerated,
+        "findings": [
+            {"file": f.file, "line": f.line, "statement": f.statement, "problem": f.problem, "changes": list(f.changes)}
+            for f in result.findings
+        ],
+        "differences": list(result.differences),
     }
 
 

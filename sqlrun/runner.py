@@ -691,3 +691,18 @@ def baseline(url: DatabaseURL, version: int, options: Options = Options(), repor
             db.write_history(HistoryRow(s.version, s.name, s.file, found.prints[s.version].checksum, "applied", utcnow(), applied_by=who))
             reporter.info(f"baselined {s.file}")
     return todo
+
+
+# --- for check (sqlrun.converge) ------------------------------------------------------------------------
+
+
+def discover_scripts(url: DatabaseURL, options: Options, reporter: Reporter) -> list[tuple[Script, Fingerprint]]:
+    """Every script for ``url``'s database with its fingerprint, in version order (warnings reported)."""
+    found = _discover(url, options, reporter)
+    return [(s, found.prints[s.version]) for s in found.scripts]
+
+
+def run_script(db: Database, script: Script, fingerprint: Fingerprint, reporter: Reporter) -> ScriptResult:
+    """Run one script as ``apply`` would on a database that has never recorded it, whatever its history says."""
+    pending = _prepare(script, fingerprint, db.kind)
+    return _apply_script(db, pending, db.whoami(), reporter)

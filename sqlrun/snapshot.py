@@ -56,6 +56,7 @@ class Difference:
     change: str
     subject: str
     detail: str = ""
+    rows_lost: int = 0  # rows gone: deleted, or dropped with their table
 
     def __str__(self) -> str:
         return f"{self.change} {self.subject}{f' ({self.detail})' if self.detail else ''}"
@@ -97,9 +98,12 @@ def _data_changes(before: dict[str, TableData], after: dict[str, TableData]) -> 
         if old == new:
             continue
         if old.rows != new.rows:
-            out.append(Difference("rows", f"table {table}", f"{old.rows} -> {new.rows} rows"))
+            out.append(Difference("rows", f"table {table}", f"{old.rows} -> {new.rows} rows", max(0, old.rows - new.rows)))
         else:
             out.append(Difference("rows", f"table {table}", f"{new.rows} rows, contents changed"))
+    for table in sorted(set(before) - set(after)):
+        if before[table].rows:
+            out.append(Difference("rows", f"table {table}", f"{before[table].rows} rows dropped with the table", before[table].rows))
     return out
 
 

@@ -308,7 +308,7 @@ def assert_shape(value: dict, shape: str) -> None:
 
 def test_docs_json_documents_every_shape() -> None:
     shapes = documented_shapes()
-    assert set(shapes) == {"apply", "apply.scripts[]", "status", "status.scripts[]", "error"}
+    assert set(shapes) == {"apply", "apply.scripts[]", "status", "status.scripts[]", "check", "check.findings[]", "error"}
     assert all(set(fields.values()) <= set(TYPES) for fields in shapes.values()), shapes
 
 
