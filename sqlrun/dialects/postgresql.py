@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 import psycopg
 from psycopg import sql as pgsql
@@ -13,6 +13,8 @@ from ..config import DatabaseURL
 from ..errors import ConnectError
 from ..sqltext import is_drop
 from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, bad_shape, cannot_create_history, client_host, connect_error
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
     from ..splitter import Statement
@@ -61,6 +63,7 @@ LOST_STATES = {"57P01", "57P02", "57P03", "08000", "08003", "08006"}
 # script's transaction, in front of its BEGIN.
 RESET_SESSION = "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; "
 SAVEPOINT = "sqlrun_batch"
+TRIAL_SAVEPOINT = "sqlrun_trial"
 NEXT_SAVEPOINT = f"RELEASE SAVEPOINT {SAVEPOINT}; SAVEPOINT {SAVEPOINT}"
 # A script's time on the server: from its transaction's start (its first batch) to its history row.
 SERVER_DURATION_MS = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer"
@@ -428,6 +431,25 @@ class PostgreSQLDatabase(Database):
         parts += [f"DETAIL: {detail}"] if detail else []
         parts += [f"HINT: {hint}"] if hint else []
         return "; ".join(parts)
+
+    def trial(self, text: str, read: Callable[[], _T]) -> tuple[_T, _T] | None:
+        """Run ``text`` and undo it at once: what ``read`` sees before and after it; None when ``text`` fails.
+
+        For sqlrun.equivalent: the server spells what a statement would add, in a savepoint of the script's
+        transaction (or a transaction of its own outside one), which is then rolled back.
+        """
+        self._start()  # a script's deferred BEGIN: the trial must run inside its transaction
+        own = not self.in_transaction
+        self.conn.execute("BEGIN" if own else f"SAVEPOINT {TRIAL_SAVEPOINT}")
+        try:
+            before = read()
+            try:
+                self.conn.execute(text)
+            except psycopg.Error:
+                return None
+            return before, read()
+        finally:
+            self.conn.execute("ROLLBACK" if own else f"ROLLBACK TO SAVEPOINT {TRIAL_SAVEPOINT}; RELEASE SAVEPOINT {TRIAL_SAVEPOINT}")
 
     # --- lock -------------------------------------------------------------------------------------
     def _lock_key(self) -> int:

@@ -1,0 +1,161 @@
+"""Objects without a name: finding an equivalent one in the catalog, and re-added primary keys."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from conftest import TempDatabase, make_database
+from sqlrun.config import parse_url
+from sqlrun.dialects import Database, open_database
+from sqlrun.equivalent import Key, needs_look, parse, primary_key_in_place
+from sqlrun.equivalent import look as equivalent_look
+from sqlrun.snapshot import table_items
+from sqlrun.splitter import split
+
+SCHEMA = {
+    "postgresql": """CREATE TABLE parent (id INTEGER PRIMARY KEY);
+CREATE TABLE child (id INTEGER CONSTRAINT child_pkey PRIMARY KEY, parent_id INTEGER, email TEXT);
+ALTER TABLE child ADD UNIQUE (email);
+ALTER TABLE child ADD FOREIGN KEY (parent_id) REFERENCES parent (id);
+ALTER TABLE child ADD CHECK (id > 0);
+CREATE INDEX ON child (parent_id);""",
+    "mysql": """CREATE TABLE parent (id INTEGER PRIMARY KEY);
+CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER, email VARCHAR(50), note VARCHAR(50));
+ALTER TABLE child ADD UNIQUE (email);
+ALTER TABLE child ADD FOREIGN KEY (parent_id) REFERENCES parent (id);
+ALTER TABLE child ADD CHECK (id > 0);
+ALTER TABLE child ADD INDEX (note);""",
+}
+IN_PLACE = {
+    "postgresql": [
+        ("ALTER TABLE child ADD UNIQUE (email)", "child_email_key"),
+        ("ALTER TABLE ONLY public.child ADD FOREIGN KEY (parent_id) REFERENCES parent (id)", "child_parent_id_fkey"),
+        ("ALTER TABLE child ADD CHECK (id > 0)", "child_id_check"),
+        ("ALTER TABLE child ADD CHECK ((id > 0))", "child_id_check"),
+        ("CREATE INDEX ON child (parent_id)", "child_parent_id_idx"),
+        ("create index on child using btree (parent_id)", "child_parent_id_idx"),
+    ],
+    "mysql": [
+        ("ALTER TABLE child ADD UNIQUE (email)", "email"),
+        ("ALTER TABLE child ADD UNIQUE KEY (email)", "email"),
+        ("ALTER TABLE `child` ADD FOREIGN KEY (`parent_id`) REFERENCES `parent` (`id`)", "child_ibfk_1"),
+        ("ALTER TABLE child ADD FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE NO ACTION", "child_ibfk_1"),
+        ("ALTER TABLE child ADD CHECK (id > 0)", "CONSTRAINT_1"),
+        ("ALTER TABLE child ADD CHECK (`id`>0)", "CONSTRAINT_1"),
+        ("ALTER TABLE child ADD INDEX (note)", "note"),
+    ],
+}
+NOT_IN_PLACE = {
+    "postgresql": [
+        "ALTER TABLE child ADD UNIQUE (email, parent_id)",
+        "ALTER TABLE child ADD FOREIGN KEY (id) REFERENCES parent (id)",
+        "ALTER TABLE child ADD FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE",
+        "ALTER TABLE child ADD CHECK (id > 1)",
+        "CREATE UNIQUE INDEX ON child (parent_id)",
+        "CREATE INDEX ON child (parent_id) WHERE parent_id > 0",
+        "CREATE INDEX ON child (lower(email))",
+    ],
+    "mysql": [
+        "ALTER TABLE child ADD UNIQUE (email, parent_id)",
+        "ALTER TABLE child ADD UNIQUE (note)",
+        "ALTER TABLE child ADD FOREIGN KEY (id) REFERENCES parent (id)",
+        "ALTER TABLE child ADD FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE",
+        "ALTER TABLE child ADD CHECK (id > 1)",
+        "ALTER TABLE child ADD INDEX (email)",
+    ],
+}
+
+
+@pytest.fixture(params=["postgresql", "mysql"])
+def server(request: pytest.FixtureRequest, tmp_path) -> Iterator[TempDatabase]:
+    """An empty database on each server (SQLite cannot add a key to a table: nothing there has no name)."""
+    yield from make_database(request.param, tmp_path)
+
+
+@pytest.fixture
+def session(server: TempDatabase) -> Iterator[Database]:
+    """``server`` with the parent/child schema built outside sqlrun, and a sqlrun session on it."""
+    server.execute(SCHEMA[server.kind])
+    db = open_database(parse_url(server.url), create=False, readonly=False, notify=lambda _: None)
+    assert db is not None
+    yield db
+    db.close()
+
+
+def statement(text: str, kind: str):  # noqa: ANN201
+    [stmt] = split(text + ";", kind)
+    return stmt
+
+
+def catalog(db: Database) -> list[tuple]:
+    return sorted((i.kind, i.name, i.definition) for i in table_items(db, "child"))
+
+
+def test_an_equivalent_object_is_found_and_named(session: Database) -> None:
+    before = catalog(session)
+    for text, existing in IN_PLACE[session.kind]:
+        reason = equivalent_look(session, statement(text, session.kind))
+        assert reason is not None, text
+        assert existing in reason, (text, reason)
+    assert catalog(session) == before  # looking left nothing behind (PostgreSQL's trial is rolled back)
+
+
+def test_a_different_object_is_not_taken_for_an_existing_one(session: Database) -> None:
+    before = catalog(session)
+    for text in NOT_IN_PLACE[session.kind]:
+        assert equivalent_look(session, statement(text, session.kind)) is None, text
+    assert catalog(session) == before
+
+
+def test_looking_inside_a_script_transaction_keeps_it_usable(session: Database) -> None:
+    session.begin(True)
+    session.run_batch([statement("CREATE TABLE extra (id INTEGER)", session.kind)])
+    assert equivalent_look(session, statement("ALTER TABLE child ADD UNIQUE (email)", session.kind)) is not None
+    outcome = session.run_batch([statement("INSERT INTO extra (id) VALUES (1)", session.kind)])
+    assert outcome.error is None
+    session.commit()
+    assert any(i.kind == "table" for i in table_items(session, "extra"))
+
+
+def test_a_statement_that_fails_is_left_to_run(session: Database) -> None:
+    assert equivalent_look(session, statement("ALTER TABLE nowhere ADD UNIQUE (email)", session.kind)) is None
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mysql"])
+def test_a_re_added_primary_key_with_the_same_columns_is_in_place(kind: str, tmp_path) -> None:
+    for database in make_database(kind, tmp_path):
+        database.execute(SCHEMA[kind])
+        db = open_database(parse_url(database.url), create=False, readonly=False, notify=lambda _: None)
+        assert db is not None
+        try:
+            assert "id" in (primary_key_in_place(db, "child", "ADD CONSTRAINT child_pkey PRIMARY KEY (id)") or "")
+            assert primary_key_in_place(db, "child", "ADD PRIMARY KEY (id)") is not None
+            assert primary_key_in_place(db, "child", "ADD PRIMARY KEY (email)") is None
+            other_name = primary_key_in_place(db, "child", "ADD CONSTRAINT other_pkey PRIMARY KEY (id)")
+            # PostgreSQL keeps the name given; MySQL calls every primary key PRIMARY.
+            assert (other_name is None) == (kind == "postgresql")
+        finally:
+            db.close()
+
+
+def test_only_objects_without_a_name_are_read() -> None:
+    assert parse("ALTER TABLE child ADD UNIQUE (email)", "postgresql").keys == (Key("unique", ("email",)),)
+    assert parse("ALTER TABLE child ADD CONSTRAINT k UNIQUE (email)", "postgresql") is None
+    assert parse("ALTER TABLE child ADD UNIQUE KEY k (email)", "mysql") is None
+    assert parse("ALTER TABLE child ADD COLUMN x INT, ADD UNIQUE (email)", "mysql") is None
+    assert parse("CREATE INDEX child_idx ON child (parent_id)", "postgresql") is None
+    fk = parse("ALTER TABLE s.child ADD FOREIGN KEY (a, b) REFERENCES p (x, y) ON DELETE SET NULL", "postgresql")
+    assert fk is not None and fk.table == "s.child"
+    assert fk.keys == (Key("foreign key", ("a", "b"), "p", ("x", "y"), ("RESTRICT", "SET NULL")),)
+    assert parse('ALTER TABLE "Child" ADD UNIQUE ("Email")', "postgresql").table == "Child"
+
+
+def test_the_first_look_is_cheap_and_selects_only_candidates() -> None:
+    assert needs_look("ALTER TABLE child ADD UNIQUE (email)", "mysql")
+    assert needs_look("CREATE INDEX ON child (parent_id)", "postgresql")
+    assert not needs_look("CREATE TABLE child (id INT)", "postgresql")
+    assert not needs_look("CREATE INDEX child_idx ON child (id)", "postgresql")
+    assert not needs_look("ALTER TABLE child ADD COLUMN note TEXT", "postgresql")
+    assert not needs_look("ALTER TABLE child ADD UNIQUE (email)", "sqlite")
