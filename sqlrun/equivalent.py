@@ -336,3 +336,11 @@ def primary_key_in_place(db: Database, table: str, action: str) -> str | None:
 def _key_columns(definition: str) -> list[str]:
     inner = definition[definition.find("(") + 1: definition.rfind(")")]
     return [c.strip().strip('"`').lower() for c in inner.split(",")]
+
+
+def catalog_table(parts: Sequence[str], quoted: bool, kind: str) -> str:
+    """A table name as written (its parts, whether the last was quoted) as the catalog readers spell it."""
+    last = parts[-1] if quoted or kind != "postgresql" else parts[-1].lower()
+    if kind != "postgresql" or len(parts) < 2 or parts[-2].lower() == "public":
+        return last
+    return f"{parts[-2].lower()}.{last}"
