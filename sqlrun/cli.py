@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from .arguments import COMMANDS, build_parser, options_from, parse_args
-from .config import DatabaseURL, load_env_file, resolve_url
+from .config import DatabaseURL, load_env_file, redact_text, resolve_url
 from .errors import SqlrunError
 from .report import Reporter
 from .model import DEFAULT_DIRECTORY, Result, ScriptResult, ScriptStatus
@@ -31,12 +31,12 @@ __all__ = ["COMMANDS", "ConsoleReporter", "build_parser", "main"]  # COMMANDS an
 class ConsoleReporter(Reporter):
     """Prints a run's events: plain lines for logs, a live progress line and color on a terminal."""
 
-    def __init__(self, *, verbose: bool = False, quiet: bool = False, out: TextIO | None = None, err: TextIO | None = None, secrets: Sequence[str] = ()) -> None:
+    def __init__(self, *, verbose: bool = False, quiet: bool = False, out: TextIO | None = None, err: TextIO | None = None) -> None:
         self.verbose = verbose
         self.quiet = quiet
+        self.secrets: list[str] = []  # secret placeholder values (see redact); never the URL's password
         self.out = out or sys.stdout
         self.err = err or sys.stderr
-        self.secrets = [s for s in secrets if s]
         self.tty = self.out.isatty() and os.environ.get("TERM") != "dumb"
         self.color = self.tty and "NO_COLOR" not in os.environ
         self._progress_shown = False
@@ -44,7 +44,12 @@ class ConsoleReporter(Reporter):
 
     # --- plumbing -----------------------------------------------------------------------------------
     def redact(self, text: str) -> str:
-        """Hide every known secret in ``text``."""
+        """``text`` with URL passwords and ``password=`` values hidden (structurally: see config.redact_text).
+
+        Values of secret placeholders (``secrets``) are replaced wherever they appear: they have no structure
+        to find them by when a server echoes them in a message.
+        """
+        text = redact_text(text)
         for secret in self.secrets:
             text = text.replace(secret, "***")
         return text
@@ -135,19 +140,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SqlrunError as exc:  # a bad settings file: no reporter exists yet, and no secret can be in this text
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    secrets = _known_secrets()
-    reporter = ConsoleReporter(verbose=bool(ns.verbose), quiet=bool(ns.quiet) or bool(getattr(ns, "json", False)), secrets=secrets)
+    reporter = ConsoleReporter(verbose=bool(ns.verbose), quiet=bool(ns.quiet) or bool(getattr(ns, "json", False)))
     try:
         load_env_file(ns.env_file)
-        reporter.secrets = _known_secrets()
         ns.placeholders = placeholders(settings, ns.vars, os.environ)
         if ns.placeholders:  # a secret value may come back in a server's message: never print it
             reporter.secrets += [ns.placeholders.values[name] for name in ns.placeholders.secret if name in ns.placeholders.values]
         if ns.command == "new":
             return _new(ns, reporter)
         url, source = resolve_url(ns.database_url, configured=(configured, settings.label) if configured else None)
-        if url.password:
-            reporter.secrets.append(url.password)
         reporter.line(f"database: {url.redacted()} (from {source})")
         if ns.verbose:
             _show_sources(ns, reporter)
@@ -185,10 +186,6 @@ def _traceback(reporter: ConsoleReporter) -> None:
     import traceback
 
     print(reporter.redact(traceback.format_exc()), file=reporter.err)
-
-
-def _known_secrets() -> list[str]:
-    return [os.environ[k] for k in ("MYSQL_PASSWORD", "PGPASSWORD") if os.environ.get(k)]
 
 
 def _run(ns: argparse.Namespace, url: DatabaseURL, reporter: ConsoleReporter) -> int:

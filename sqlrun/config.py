@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+import re
+from dataclasses import dataclass, field, replace
+from urllib.parse import parse_qsl, quote, unquote
 
 from .errors import ConfigError
 from .kinds import DIALECTS
@@ -28,18 +29,20 @@ SCHEMES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class DatabaseURL:
     """A parsed database URL; ``str()`` and ``repr()`` never show the password."""
 
     kind: str  # "mysql", "postgresql" or "sqlite"
-    host: str | None = None
+    host: str | None = None  # the first host of a libpq multi-host URL
     port: int | None = None
     user: str | None = None
     password: str | None = field(default=None, repr=False)
     database: str | None = None  # for SQLite, the file path (or ":memory:")
     query: tuple[tuple[str, str], ...] = ()
     scheme: str = ""
+    # Every (host, port) of a libpq multi-host URL (h1:5432,h2:5433), first one included; empty for one host.
+    hosts: tuple[tuple[str, int | None], ...] = ()
 
     @property
     def options(self) -> dict[str, str]:
@@ -48,7 +51,7 @@ class DatabaseURL:
 
     def with_database(self, database: str | None) -> DatabaseURL:
         """The same server and login, another database."""
-        return DatabaseURL(self.kind, self.host, self.port, self.user, self.password, database, self.query, self.scheme)
+        return replace(self, database=database)
 
     def redacted(self) -> str:
         """The URL as text with the password replaced by ``***``."""
@@ -60,44 +63,114 @@ class DatabaseURL:
             if self.password is not None:
                 auth += ":***"
             auth += "@"
-        host = self.host or ""
-        if ":" in host:
-            host = f"[{host}]"
-        port = f":{self.port}" if self.port else ""
+        hosts = self.hosts or ((self.host or "", self.port),)
+        where = ",".join(_host_text(h, p) for h, p in hosts)
         db = f"/{quote(self.database, safe='')}" if self.database else "/"
-        query = "&".join(f"{k}={'***' if k.lower() == 'password' else v}" for k, v in self.query)
-        return f"{self.scheme or self.kind}://{auth}{host}{port}{db}" + (f"?{query}" if query else "")
+        query = "&".join(f"{k}={'***' if k.lower() in SECRET_OPTIONS else v}" for k, v in self.query)
+        return f"{self.scheme or self.kind}://{auth}{where}{db}" + (f"?{query}" if query else "")
 
     def __str__(self) -> str:
         return self.redacted()
 
+    def __repr__(self) -> str:
+        # Not the dataclass's: a password may also sit in the query (?password=...).
+        return f"DatabaseURL({self.redacted()!r})"
+
+
+# Query options whose value is a secret: libpq's password, and sslpassword (the client key's passphrase).
+SECRET_OPTIONS = frozenset({"password", "sslpassword", "passwd"})
+# What a percent-encoded password looks like to a user who has to write one.
+_ENCODING_HINT = "percent-encode special characters in the user and password (/ as %2F, ? as %3F, # as %23, @ as %40)"
+
+
+def _host_text(host: str, port: int | None) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{port}" if port else shown
+
 
 def parse_url(url: str) -> DatabaseURL:
-    """Parse a database URL (mysql://, postgresql://, sqlite:///relative.db, sqlite:////absolute.db...)."""
+    """Parse a database URL (mysql://, postgresql://, sqlite:///relative.db, sqlite:////absolute.db...).
+
+    Surrounding whitespace (a stray newline from a secret file, say) is dropped. A URL that cannot be read is
+    refused with a ConfigError that never shows its user, password or host.
+    """
+    url = url.strip()
+    if not url:
+        raise ConfigError("the database URL is empty: give --database-url or set DATABASE_URL")
     scheme, sep, rest = url.partition("://")
     kind = SCHEMES.get(scheme.lower()) if sep else None
     if kind is None:
-        shown = scheme if sep else url.split(":", 1)[0]
+        # Only what precedes the first ':' is shown: a URL without '://' may still carry a password after it.
+        shown = scheme if sep else url.split(":", 1)[0].split("@", 1)[-1][:40]
         known = ", ".join(f"{s}://" for s in SCHEMES)
         raise ConfigError(f"unknown database URL scheme {shown!r}: use one of {known}")
     if kind == "sqlite":
         return _parse_sqlite(rest, scheme)
-    parts = urlsplit(f"//{rest}")
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise ConfigError(f"bad port in database URL {_redact_text(url)}: {exc}") from None
-    database = unquote(parts.path.lstrip("/")) or None
+    return _parse_server(kind, scheme.lower(), rest)
+
+
+def _parse_server(kind: str, scheme: str, rest: str) -> DatabaseURL:
+    """A server URL's parts, read structurally: userinfo@host[:port][,host[:port]...]/database?options."""
+    shown = f"{scheme}://.../"  # how a URL that cannot be read is named: never its netloc
+    if "#" in rest:
+        raise ConfigError(f"database URL {shown}... contains '#', which no database URL uses; {_ENCODING_HINT}")
+    netloc, path, query = _split_rest(rest)
+    userinfo, at, hostlist = netloc.rpartition("@")
+    if not at and _looks_like_cut_password(netloc, path, query):
+        raise ConfigError(f"database URL {shown}... cannot be read: its password seems to contain '/' or '?'; {_ENCODING_HINT}")
+    user, colon, password = userinfo.partition(":")
+    hosts = tuple(_parse_host(h, i, shown) for i, h in enumerate(hostlist.split(","), 1)) if hostlist else ()
+    if len(hosts) > 1 and kind != "postgresql":
+        raise ConfigError(f"database URL {shown}...: a list of hosts is a PostgreSQL (libpq) feature; give {kind} one host")
+    database = unquote(path.lstrip("/")) or None
     return DatabaseURL(
         kind=kind,
-        host=unquote(parts.hostname) if parts.hostname else None,
-        port=port,
-        user=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password is not None else None,
+        host=hosts[0][0] or None if hosts else None,
+        port=hosts[0][1] if hosts else None,
+        user=unquote(user) if user else None,
+        password=unquote(password) if colon else None,
         database=database,
-        query=tuple(parse_qsl(parts.query, keep_blank_values=True)),
-        scheme=scheme.lower(),
+        query=tuple(parse_qsl(query, keep_blank_values=True)),
+        scheme=scheme,
+        hosts=hosts if len(hosts) > 1 else (),
     )
+
+
+def _split_rest(rest: str) -> tuple[str, str, str]:
+    """netloc, path and query of what follows ``scheme://``: the netloc ends at the first '/' or '?'."""
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    netloc, tail = rest[:cut], rest[cut:]
+    path, _, query = tail.partition("?")
+    return netloc, path, query
+
+
+def _looks_like_cut_password(netloc: str, path: str, query: str) -> bool:
+    """True when an unencoded '/' or '?' in a password moved its end (and the host) into the path or query.
+
+    ``user:pa/ss@host/db`` reads as host ``user``, port ``pa``, database ``ss@host/db``. A '@' after the
+    netloc in the path, in a query that follows the netloc directly, or in a query item without '=', only
+    appears that way.
+    """
+    if "@" in path or ("@" in query and not path):  # user:pa?ss=x@host/db: the query starts right after the netloc
+        return True
+    return any("@" in item and "=" not in item for item in query.split("&"))
+
+
+def _parse_host(text: str, index: int, shown: str) -> tuple[str, int | None]:
+    """One ``host[:port]`` (``[v6]:port`` too) of the host list."""
+    if text.startswith("["):
+        host, bracket, after = text[1:].partition("]")
+        if not bracket or (after and not after.startswith(":")):
+            raise ConfigError(f"database URL {shown}...: host {index} has an unclosed '[' ; write IPv6 hosts as [::1]:5432")
+        port_text = after[1:]
+    else:
+        host, _, port_text = text.partition(":")
+    if not port_text:
+        return unquote(host), None
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        # The port's text is not shown: when a password's ':' or '/' confused the URL, it is part of the password.
+        raise ConfigError(f"database URL {shown}...: the port of host {index} is not a number from 1 to 65535; {_ENCODING_HINT}")
+    return unquote(host), int(port_text)
 
 
 def _parse_sqlite(rest: str, scheme: str) -> DatabaseURL:
@@ -110,23 +183,41 @@ def _parse_sqlite(rest: str, scheme: str) -> DatabaseURL:
     return DatabaseURL(kind="sqlite", database=unquote(path), query=tuple(parse_qsl(query)), scheme=scheme.lower())
 
 
-def _redact_text(url: str) -> str:
-    """Best-effort redaction of a URL that failed to parse."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    auth, _, tail = rest.rpartition("@")
-    user = auth.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{tail}" if ":" in auth else url
+# The password of a URL (scheme://user:PASSWORD@) and the value of a libpq keyword/value ``password=...``,
+# quoted or not: what driver messages that echo a connection string may carry.
+_URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^:/?#@\s'\"]*:)[^\s'\"]*@", re.IGNORECASE)
+_KEYWORD_PASSWORD = re.compile(r"\b((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s'&]+)", re.IGNORECASE)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every URL password field and every ``password=`` value replaced by ``***``.
+
+    Structural: only what stands in a password's place is hidden, so the rest of a message is never mangled
+    (replacing a password's text everywhere would turn ``127.0.0.1`` into ``***27.0.0.***`` for password 1).
+    """
+    if "password" not in text.lower() and "://" not in text:
+        return text
+    text = _KEYWORD_PASSWORD.sub(lambda m: m.group(1) + "***", text)
+    return _URL_PASSWORD.sub(lambda m: m.group(1) + "***@", text)
 
 
 def url_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
-    """The URL named by the environment and where it came from, or None when nothing is configured."""
+    """The URL named by the environment and where it came from, or None when nothing is configured.
+
+    A variable that is set but empty is refused rather than skipped: docker compose passes an unset
+    ``${DATABASE_URL}`` as an empty value, and falling through to the default would migrate the wrong database.
+    """
+    for name in ("DATABASE_URL", "MYSQL_HOST", "PGHOST"):
+        if name in env and not env[name].strip():
+            raise ConfigError(f"{name} is set but empty (compose passes an unset ${{{name}}} that way): set it, or unset it")
     if env.get("DATABASE_URL"):
         return env["DATABASE_URL"], "DATABASE_URL"
     if any(env.get(k) for k in ("MYSQL_HOST", "MYSQL_DATABASE")):
         return _compose("mysql", env, "MYSQL_", 3306), "MYSQL_* variables"
     if any(env.get(k) for k in ("PGHOST", "PGDATABASE")):
+        if not env.get("PGDATABASE"):
+            # libpq would quietly use a database named like the user (postgres): never the one meant.
+            raise ConfigError("PGHOST is set but PGDATABASE is not: set PGDATABASE to the database to migrate")
         return _compose("postgresql", env, "PG", 5432), "PG* variables"
     return None
 
@@ -165,7 +256,7 @@ def resolve_url(
 
     ``configured`` is (URL, where) from a settings file: below the environment, above the default.
     """
-    if url:
+    if url is not None:
         return parse_url(url), "--database-url"
     found = url_from_env(os.environ if env is None else env) or configured
     if found:

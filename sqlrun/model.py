@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import ConfigError
 
 TYPE_CHECKING = False
 
@@ -32,6 +35,26 @@ class Options:
     reapply_changed: bool = False
     placeholders: Placeholders | None = None  # None: ${name} is sent as written
     lock: str = "auto"  # one of LOCK_MODES
+
+    def __post_init__(self) -> None:
+        # --wait nan retried forever and --lock-timeout -1 was "held ... for -1s": refuse such values up front.
+        for name in SECONDS_OPTIONS:
+            check_seconds(name, getattr(self, name))
+        if self.target is not None and self.target < 0:
+            raise ConfigError(f"--target {self.target}: a version is a number of 0 or more")
+
+
+# The options that are durations in seconds, by field name; each must be a finite number >= 0.
+SECONDS_OPTIONS = ("wait", "lock_timeout")
+
+
+def check_seconds(name: str, value: object) -> None:
+    """Refuse a duration that is not a finite number of 0 or more seconds (ConfigError: exit 2)."""
+    flag = "--" + name.replace("_", "-")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{flag} {value!r}: give a number of seconds")
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{flag} {value:g}: give a finite number of seconds, 0 or more")
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,12 @@ SERVER_DURATION_MS = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::in
 def connect_kwargs(url: DatabaseURL, database: str | None = None) -> dict[str, Any]:
     """libpq keyword arguments for ``url`` (never a DSN string, so no password can leak into a message)."""
     kwargs: dict[str, Any] = {"connect_timeout": DEFAULT_CONNECT_TIMEOUT, **url.options}
-    for key, value in (("host", url.host), ("port", url.port), ("user", url.user), ("password", url.password)):
+    host: str | None = url.host
+    port: object = url.port
+    if url.hosts:  # libpq's multi-host form: comma-separated lists, an empty port meaning the default
+        host = ",".join(h for h, _ in url.hosts)
+        port = ",".join(str(p or "") for _, p in url.hosts)
+    for key, value in (("host", host), ("port", port), ("user", url.user), ("password", url.password)):
         if value is not None:
             kwargs[key] = value
     dbname = database or url.database
