@@ -75,7 +75,7 @@ def _common(*, inherit: bool) -> argparse.ArgumentParser:
     g.add_argument("--var", dest="vars", metavar="NAME=VALUE", action="append", help="replace ${NAME} in scripts by VALUE (turns placeholders on; repeatable)")
     o = common.add_argument_group("output")
     o.add_argument("-v", "--verbose", action="store_true", help="show every statement, and tracebacks on errors")
-    o.add_argument("-q", "--quiet", action="store_true", help="show only errors and the summary")
+    o.add_argument("-q", "--quiet", action="store_true", help="show only errors, warnings and the summary")
     return common
 
 

@@ -83,9 +83,9 @@ class ConsoleReporter(Reporter):
         self.line(message)
 
     def warning(self, message: str) -> None:
-        if not self.quiet:
-            self._clear_progress()
-            print(self._paint("warning: ", "33") + self.redact(message), file=self.err, flush=True)
+        # Kept under -q and --json: a warning (an ignored file, a script out of order) is what -q users need to see.
+        self._clear_progress()
+        print(self._paint("warning: ", "33") + self.redact(message), file=self.err, flush=True)
 
     def planned(self, script, count: int, no_transaction: bool) -> None:  # type: ignore[no-untyped-def]
         extra = ", no transaction" if no_transaction else ""
@@ -200,7 +200,7 @@ def _run(ns: argparse.Namespace, url: DatabaseURL, reporter: ConsoleReporter) ->
         rows = runner.status(url, options, reporter)
         bad = [r for r in rows if r.state in ("changed", "missing", "failed")]
         for r in bad:
-            reporter.error(f"{r.file}: {r.state}")
+            reporter.error(f"{r.file}: {_state_words(r)}")
         pending = sum(r.state == "pending" for r in rows)
         reporter.always(f"verify: {len(bad)} problem(s), {pending} pending, {len(rows) - len(bad) - pending} applied")
         return 3 if bad else 0
@@ -241,9 +241,16 @@ def _print_status(rows: Sequence[ScriptStatus], url: DatabaseURL, reporter: Cons
     width = max([len(r.file) for r in rows] + [4])
     reporter.always(f"{'version':>14}  {'file':<{width}}  {'state':<8}  applied_at")
     for r in rows:
-        reporter.always(f"{r.version:>14}  {r.file:<{width}}  {r.state:<8}  {r.applied_at or '-'}")
+        reporter.always(f"{r.version:>14}  {r.file:<{width}}  {_state_words(r):<8}  {r.applied_at or '-'}")
     if not rows:
         reporter.always("(no scripts)")
+
+
+def _state_words(r: ScriptStatus) -> str:
+    """A state as said to a person: a missing script says whether it had applied or failed."""
+    if r.state == "missing" and r.recorded_state:
+        return f"missing (recorded as {r.recorded_state}, file gone)"
+    return r.state
 
 
 def _status_json(r: ScriptStatus) -> dict[str, object]:

@@ -53,6 +53,12 @@ class ConnectError(SqlrunError):
         self.retryable = retryable
 
 
+class Interrupted(SqlrunError):
+    """The run was interrupted (Ctrl-C, SIGINT); the message says which scripts were applied and what state was left."""
+
+    exit_code = 130  # 128 + SIGINT, what a shell reports for a process a Ctrl-C ended
+
+
 class LockTimeoutError(SqlrunError):
     """Another runner held the migration lock for longer than ``--lock-timeout``."""
 

@@ -68,6 +68,7 @@ class ScriptStatus:
     applied_at: str | None = None
     checksum: str | None = None  # of the file on disk
     recorded_checksum: str | None = None  # in the history
+    recorded_state: str | None = None  # the history row's state ("applied" or "failed"), None when there is none
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,12 @@ def _log() -> logging.Logger:
     """The ``sqlrun`` logger; logging is imported on first use, so the CLI's start never pays for it."""
     import logging
 
-    return logging.getLogger("sqlrun")
+    log = logging.getLogger("sqlrun")
+    if not log.handlers:
+        # A library does not print: without this, Python's last-resort handler writes warnings to stderr bare,
+        # without the CLI's ``warning:`` prefix. An application that configures logging still gets them.
+        log.addHandler(logging.NullHandler())
+    return log
 
 
 class Reporter:

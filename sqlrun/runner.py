@@ -10,8 +10,11 @@ from dataclasses import dataclass, field, replace
 
 from .config import DatabaseURL
 from .dialects import Database, HistoryRow, open_database
-from .dialects.base import utcnow
-from .errors import ChangedError, ConnectError, ConnectionLostError, LockLostError, ReadOnlyError, ScriptError, SqlrunError, StatementError
+from .dialects.base import KNOWN_STATES, utcnow
+from .errors import (
+    ChangedError, ConfigError, ConnectError, ConnectionLostError, Interrupted, LockLostError, ReadOnlyError, ScriptError,
+    SqlrunError, StatementError,
+)
 from .locking import HeldLock, take
 from .model import Options, Result, ScriptResult, ScriptStatus
 from .report import Reporter
@@ -21,6 +24,7 @@ from .sqltext import first_line, is_use, transaction_control
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
 if TYPE_CHECKING:  # the splitter is imported only when a script is pending: a no-op run never needs it
+    from datetime import datetime
     from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
     from .placeholders import Placeholders
@@ -115,10 +119,12 @@ def statuses(scripts: Sequence[Script], prints: dict[int, Fingerprint], history:
     on_disk = {s.version: s for s in scripts}
     for version in sorted(set(on_disk) | set(history)):
         script, row = on_disk.get(version), history.get(version)
-        when = row.applied_at.isoformat(timespec="seconds") if row and row.applied_at else None
+        if row is not None and row.state not in KNOWN_STATES:
+            raise _foreign_state(row)
+        when = _shown_time(row.applied_at) if row else None
         if script is None:
             assert row is not None
-            out.append(ScriptStatus(version, row.name, row.file, "missing", when, None, row.checksum))
+            out.append(ScriptStatus(version, row.name, row.file, "missing", when, None, row.checksum, row.state))
             continue
         current = prints[version].checksum
         if row is None:
@@ -127,13 +133,28 @@ def statuses(scripts: Sequence[Script], prints: dict[int, Fingerprint], history:
             state = "failed"
         else:
             state = "applied" if row.checksum == current else "changed"
-        out.append(ScriptStatus(version, script.name, script.file, state, when, current, row.checksum if row else None))
+        out.append(ScriptStatus(version, script.name, script.file, state, when, current, row.checksum if row else None, row.state if row else None))
     return out
+
+
+def _shown_time(value: datetime | str | None) -> str | None:
+    """A history time as shown: ISO 8601 to the second, or a hand-written value that is not a time as it is."""
+    if isinstance(value, str):
+        return value or None
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def _foreign_state(row: HistoryRow) -> ConfigError:
+    """A history row whose state sqlrun never writes: guessing what it means could skip or re-run a script."""
+    return ConfigError(
+        f"sqlrun_history row version {row.version} ({row.file}) has state {row.state!r}; sqlrun writes only "
+        f"{' or '.join(repr(s) for s in KNOWN_STATES)}: correct or delete that row, then run again"
+    )
 
 
 def _discover(url: DatabaseURL, options: Options, reporter: Reporter, upto: int | None = None) -> _Found:
     """The prologue of every command: list the scripts (up to version ``upto``), report the warnings, checksum them."""
-    found = discover(options.directory, url.kind)
+    found = discover(options.directory, url.kind, strict=options.strict)
     for w in found.warnings:
         reporter.warning(w)
     scripts = found.scripts if upto is None else tuple(s for s in found.scripts if s.version <= upto)
@@ -191,9 +212,60 @@ def _refuse_replica(db: Database | None) -> None:
 # --- applying --------------------------------------------------------------------------------------
 
 
+@dataclass
+class _Progress:
+    """How far a run got, for the message when it is interrupted."""
+
+    applied: list[str] = field(default_factory=list)
+    current: Script | None = None
+
+
 def apply(url: DatabaseURL, options: Options = Options(), reporter: Reporter | None = None) -> Result:
     """Apply every pending script in version order, each exactly once, under the migration lock."""
-    reporter = reporter or Reporter()
+    progress = _Progress()
+    try:
+        return _apply(url, options, reporter or Reporter(), progress)
+    except KeyboardInterrupt:
+        raise _interrupted(url, progress) from None
+
+
+def _interrupted(url: DatabaseURL, progress: _Progress) -> Interrupted:
+    """What an interrupted run left: the scripts it applied, and the state of the one it was running."""
+    done = f"applied and recorded: {', '.join(progress.applied)}" if progress.applied else "no script was applied"
+    script = progress.current
+    if script is None:
+        return Interrupted(f"interrupted; {done}; run again to apply the rest")
+    # The interrupt may land after the server committed the script but before the client heard of it:
+    # the history, read on a fresh session, is the only reliable answer.
+    state = _recorded_state(url, script)
+    if state == "applied":
+        left = f"{script.file} had finished: it is recorded as applied"
+    elif state is None:
+        left = f"{script.file} was stopped; whether its COMMIT reached the server cannot be told now: run `status`"
+    elif url.kind == "mysql":
+        left = (f"{script.file} was stopped and is not recorded as applied; statements of it that had run may have "
+                "committed (MySQL commits DDL at once): check them before running again")
+    else:
+        left = f"{script.file} was stopped and rolled back: nothing of it was kept"
+    return Interrupted(f"interrupted; {done}; {left}")
+
+
+def _recorded_state(url: DatabaseURL, script: Script) -> str | None:
+    """The script's state in the history ('' when it has no row), read on a new session; None when that fails."""
+    try:
+        db = open_database(url, create=False, readonly=True, notify=lambda _: None)
+        if db is None:
+            return ""
+        try:
+            row = db.read_history().get(script.version)
+        finally:
+            db.close()
+    except Exception:  # the server may be gone too: then the state is unknown, and the message says so
+        return None
+    return row.state if row else ""
+
+
+def _apply(url: DatabaseURL, options: Options, reporter: Reporter, progress: _Progress) -> Result:
     found = _discover(url, options, reporter)
     prints, warnings = found.prints, list(found.warnings)
     db = _connect(url, replace(options, create_database=options.create_database and not options.dry_run), reporter, readonly=options.dry_run)
@@ -202,7 +274,7 @@ def apply(url: DatabaseURL, options: Options = Options(), reporter: Reporter | N
         history = db.read_history() if db else {}
         todo = _plan(found.scripts, prints, history, options, reporter, warnings)
         if not todo:
-            reporter.info("nothing to do: every script is applied")
+            reporter.info(_nothing_to_do(found, history, options))
             return Result(url.redacted(), (), options.dry_run, tuple(warnings))
         # An unset ${name} must stop the run before anything runs: no splitting while running then.
         overlap = None if options.placeholders else _checked_while_running(db, todo, prints, options)
@@ -211,7 +283,7 @@ def apply(url: DatabaseURL, options: Options = Options(), reporter: Reporter | N
         if options.dry_run or db is None:
             return _dry_run(url, pending, reporter, warnings)
         prepared = {p.script.version: p for p in pending}
-        return _apply_locked(db, url, found.scripts, prints, prepared, options, reporter, warnings)
+        return _apply_locked(db, url, found.scripts, prints, prepared, options, reporter, warnings, progress)
     except Exception as exc:
         if db is None or isinstance(exc, SqlrunError) or not db.connection_lost(exc):
             raise
@@ -222,6 +294,28 @@ def apply(url: DatabaseURL, options: Options = Options(), reporter: Reporter | N
     finally:
         if db:
             db.close()
+
+
+def _nothing_to_do(found: _Found, history: dict[int, HistoryRow], options: Options) -> str:
+    """The line for a run with nothing to apply: every script is applied, or the rest lies beyond --target."""
+    if options.target is not None:
+        later = [s for s in found.scripts if s.version > options.target and s.version not in history]
+        if later:
+            return f"nothing to do up to version {options.target} (--target); {len(later)} script(s) pending after it"
+    return "nothing to do: every script is applied"
+
+
+class _Quiet(Reporter):
+    """A reporter that says nothing: for the second planning under the lock, whose warnings were given already."""
+
+    def info(self, message: str) -> None:
+        """Nothing."""
+
+    def warning(self, message: str) -> None:
+        """Nothing."""
+
+
+_SILENT = _Quiet()
 
 
 def _plan(
@@ -242,7 +336,10 @@ def _plan(
         text = ", ".join(s.file for s in missing)
         if options.strict:
             raise ChangedError(f"recorded scripts are missing from {options.directory}: {text}; restore them, or run without --strict")
-        _warn(reporter, warnings, f"recorded as applied but missing from {options.directory}: {text}")
+        for state in KNOWN_STATES:
+            files = ", ".join(s.file for s in missing if s.recorded_state == state)
+            if files:
+                _warn(reporter, warnings, f"recorded as {state} but missing from {options.directory}: {files}")
     by_version = {s.version: s for s in scripts}
     wanted = {"pending", "failed"} | ({"changed"} if options.reapply_changed else set())
     todo = [s for s in states if s.state in wanted and (options.target is None or s.version <= options.target)]
@@ -346,12 +443,13 @@ def _apply_locked(
     options: Options,
     reporter: Reporter,
     warnings: list[str],
+    progress: _Progress,
 ) -> Result:
     lock = take(db, options, reporter)
     try:
         db.ensure_history()
         # Another runner may have applied scripts while this one waited: plan again from the history now.
-        todo = _plan(scripts, prints, db.read_history(), options, Reporter(), [])
+        todo = _plan(scripts, prints, db.read_history(), options, _SILENT, [])
         if not todo:
             reporter.info("nothing to do: another runner applied the pending scripts")
             return Result(url.redacted(), (), False, tuple(warnings))
@@ -361,7 +459,10 @@ def _apply_locked(
             pending = prepared.get(script.version) or _prepare(
                 script, prints[script.version], url.kind, placeholders=_placeholders(url, options)
             )
+            progress.current = script
             results.append(_apply_script(db, pending, who, reporter, lock))
+            progress.applied.append(script.file)
+            progress.current = None
         return Result(url.redacted(), tuple(results), False, tuple(warnings))
     finally:
         lock.release()

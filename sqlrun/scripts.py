@@ -60,8 +60,17 @@ class Discovery:
     warnings: tuple[str, ...]
 
 
-def discover(directory: str | os.PathLike[str], kind: str) -> Discovery:
-    """List the scripts in ``directory`` for database ``kind`` ("mysql", "postgresql" or "sqlite")."""
+# A name that starts like a script (a number, an underscore) and ends in .sql: never skipped without a word.
+NUMBERED_RE = re.compile(r"^\d+_.*\.sql$", re.IGNORECASE)
+
+
+def discover(directory: str | os.PathLike[str], kind: str, *, strict: bool = False) -> Discovery:
+    """List the scripts in ``directory`` for database ``kind`` ("mysql", "postgresql" or "sqlite").
+
+    A numbered ``.sql`` name that is not a readable file (a dangling symlink, a directory) is a ScriptError;
+    a numbered name that does not match the pattern (``010_v1.2_fix.sql``) is a warning, or with ``strict``
+    a ScriptError.
+    """
     root = Path(directory)
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
@@ -71,11 +80,19 @@ def discover(directory: str | os.PathLike[str], kind: str) -> Discovery:
     names: dict[int, dict[str, Path]] = {}
     warnings: list[str] = []
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if not entry.name.lower().endswith(".sql") or not entry.is_file():
+        if not entry.name.lower().endswith(".sql"):
+            continue
+        numbered = NUMBERED_RE.match(entry.name) is not None
+        if not entry.is_file():
+            if numbered:
+                raise ScriptError(_not_a_file(root / entry.name))
             continue
         m = SCRIPT_RE.match(entry.name)
         if m is None:
-            warnings.append(f"{root / entry.name}: ignored, a script name must look like 001_name.sql")
+            text = f"{root / entry.name}: ignored, a script name must look like 001_name.sql (no '.' in the name)"
+            if strict and numbered:
+                raise ScriptError(f"{text}; rename it, or run without --strict")
+            warnings.append(text)
             continue
         version, name, dialect = int(m.group(1)), m.group(2), m.group(3)
         if version > MAX_VERSION:
@@ -94,6 +111,15 @@ def discover(directory: str | os.PathLike[str], kind: str) -> Discovery:
     return Discovery(scripts, tuple(warnings))
 
 
+def _not_a_file(path: Path) -> str:
+    """Why ``path``, named like a script, cannot be read as one."""
+    if path.is_symlink() and not path.exists():
+        return f"{path}: a symlink to {os.readlink(path)}, which does not exist; fix or remove the link"
+    if path.is_dir():
+        return f"{path}: a directory named like a script; rename or remove it"
+    return f"{path}: not a regular file; a script must be a file"
+
+
 def _put(table: dict[int, tuple[str, Path]], version: int, name: str, path: Path) -> None:
     if version in table:
         raise ScriptError(f"version {version} is used twice: {table[version][1]} and {path}; renumber one of them")
@@ -107,7 +133,11 @@ def fingerprint(path: Path, shown: str | None = None) -> Fingerprint:
     size = lines = 0
     head = b""
     pending_cr = False
-    with open(path, "rb") as fh:
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise ScriptError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
+    with fh:
         for block in iter(lambda: fh.read(CHUNK), b""):
             _check_utf8(decoder, block, size, lines, path, shown)
             lines += block.count(b"\n")

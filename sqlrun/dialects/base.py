@@ -39,8 +39,8 @@ class HistoryRow:
     name: str
     file: str
     checksum: str
-    state: str  # "applied" or "failed"
-    applied_at: datetime
+    state: str  # "applied" or "failed" (any other value was not written by sqlrun: see runner.statuses)
+    applied_at: datetime | str  # str: a value written by hand that is not a time, kept as it is
     duration_ms: int = 0
     statements: int = 0
     tolerated: int = 0
@@ -74,6 +74,19 @@ class BatchOutcome:
     committed: bool = False
     #: the connection dropped while the batch's COMMIT may have been running: whether it committed is unknown
     uncertain: bool = False
+
+
+KNOWN_STATES = ("applied", "failed")
+
+
+def as_time(value: object) -> datetime | str | None:
+    """A timestamp read back from the history: a datetime, or (written by hand, unparsable) the text as it is."""
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
 
 
 def utcnow() -> datetime:

@@ -500,12 +500,13 @@ def _literal(value: Any) -> str:
     return f"_utf8mb4 X'{str(value).encode().hex()}'"
 
 
-def _naive_utc(value: datetime | None) -> datetime | None:
-    return value.astimezone(timezone.utc).replace(tzinfo=None) if value else None
+def _naive_utc(value: datetime | str | None) -> datetime | str | None:
+    return value.astimezone(timezone.utc).replace(tzinfo=None) if isinstance(value, datetime) else value
 
 
 def _row(r: tuple) -> HistoryRow:
-    def when(v: datetime | None) -> datetime | None:
-        return v.replace(tzinfo=timezone.utc) if v else None
+    def when(v: object) -> datetime | str | None:
+        # pymysql hands back a zero or invalid DATETIME ('0000-00-00 00:00:00') as text: kept as it is.
+        return v.replace(tzinfo=timezone.utc) if isinstance(v, datetime) else (None if v is None else str(v))
 
     return HistoryRow(r[0], r[1], r[2], r[3], r[4], when(r[5]), r[6], r[7], r[8], r[9], r[10], when(r[11]))

@@ -8,8 +8,9 @@ import _thread  # the builtin behind threading: its lock without threading's ~3 
 from datetime import datetime
 
 from ..config import DatabaseURL
+from ..errors import ConfigError
 from ..sqltext import is_drop
-from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, bad_shape, cannot_create_history, client_host, connect_error
+from .base import HISTORY_COLUMNS, BatchOutcome, as_time, Database, HistoryRow, bad_shape, cannot_create_history, client_host, connect_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
@@ -78,6 +79,8 @@ class SQLiteDatabase(Database):
             return cls(url, sqlite3.connect(":memory:", isolation_level=None), path)
         if not exists and not create:
             raise connect_error(url, f"database file {path} does not exist (and --no-create-database was given)", retryable=False)
+        if exists and not readonly:
+            _check_writable(path)
         try:
             if not exists:
                 os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -224,13 +227,22 @@ class SQLiteDatabase(Database):
             self._lock_key = None
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="microseconds") if value else None
+def _check_writable(path: str) -> None:
+    """Refuse a file (or folder) this user cannot write: SQLite would report it as the first statement's failure."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.access(path, os.W_OK):
+        raise ConfigError(f"database file {path} is read-only for this user: sqlrun must write to it; fix its permissions or owner")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"the folder {folder} of database file {path} is read-only for this user, and SQLite writes its journal "
+            "next to the file: make the folder writable"
+        )
+
+
+def _iso(value: datetime | str | None) -> str | None:
+    return value.isoformat(timespec="microseconds") if isinstance(value, datetime) else value
 
 
 def _row(r: tuple) -> HistoryRow:
-    def when(v: str | None) -> datetime | None:
-        return datetime.fromisoformat(v) if v else None
-
-    return HistoryRow(r[0], r[1], r[2], r[3], r[4], when(r[5]), r[6], r[7], r[8], r[9], r[10], when(r[11]))
+    return HistoryRow(r[0], r[1], r[2], r[3], r[4], as_time(r[5]) or "", r[6], r[7], r[8], r[9], r[10], as_time(r[11]))  # type: ignore[arg-type]
 
