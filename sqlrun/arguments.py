@@ -28,7 +28,8 @@ EXIT_CODES = """exit codes:
   3  applied scripts were changed or are missing (see repair, --reapply-changed); check: the scripts do not converge
   4  cannot connect to the database (or --wait ran out)
   5  another runner held the migration lock longer than --lock-timeout, or the lock was lost
-  6  the database is a read-only replica (apply, repair, baseline): point at the primary"""
+  6  the database is a read-only replica (apply, repair, baseline): point at the primary
+  130  interrupted (Ctrl-C); the message says what was applied and what state was left"""
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
