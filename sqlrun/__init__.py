@@ -33,12 +33,13 @@ if TYPE_CHECKING:
     from typing import Iterable, Iterator, TextIO
 
     from .converge import CheckResult
+    from .fanout import Outcome
     from .model import Options, Result, ScriptResult, ScriptStatus
     from .splitter import Statement
 
 __version__ = "0.1.0"
 __all__ = [
-    "apply", "status", "check", "split", "iter_split", "Options", "Result", "ScriptResult", "ScriptStatus", "SqlrunError",
+    "apply", "apply_many", "status", "check", "split", "iter_split", "Options", "Result", "ScriptResult", "ScriptStatus", "SqlrunError",
     "StatementError", "ConfigError", "ScriptError", "SplitError", "ChangedError", "ConnectError", "LockTimeoutError",
     "LockLostError", "ReadOnlyError",
     "__version__",
@@ -102,6 +103,35 @@ def apply(
         strict=strict, reapply_changed=reapply_changed, lock=lock, **extra,
     )
     return runner.apply(database, opts)
+
+
+def apply_many(
+    urls: Iterable[str],
+    directory: str | PathLike[str] = "data/migrations",
+    *,
+    jobs: int | None = None,
+    fail_fast: bool = False,
+    **options: Any,
+) -> list[Outcome]:
+    """``apply`` on every database in ``urls``, ``jobs`` at a time (default min(4, count)) in threads of this process.
+
+    Returns one ``Outcome`` per URL, in order: ``.value`` is its Result, or ``.error`` its SqlrunError (nothing
+    is raised for one database's failure); ``.exit_code`` is the command line's code for it. ``options`` are
+    apply's (target, dry_run, wait, create_database, lock_timeout, strict, reapply_changed). With
+    ``fail_fast`` no database is started after the first failure (``.started`` False for those).
+    """
+    from . import runner
+    from .config import parse_url
+    from pathlib import Path
+
+    from .fanout import default_jobs, given_targets, run_each
+    from .model import Options
+
+    targets = given_targets(list(urls), "urls[{}]", 0)
+    opts = Options(directory=Path(directory), **options)  # bad values: one ConfigError now, not one per database
+    return run_each(
+        targets, lambda t: runner.apply(parse_url(t.url), opts), jobs=default_jobs(len(targets)) if jobs is None else jobs, fail_fast=fail_fast
+    )
 
 
 def status(

@@ -61,7 +61,13 @@ def _common(*, inherit: bool) -> argparse.ArgumentParser:
         add_help=False, argument_default=argparse.SUPPRESS if inherit else None, formatter_class=_Formatter
     )
     g = common.add_argument_group("connection and scripts")
-    g.add_argument("--database-url", metavar="URL", help="database URL (default: DATABASE_URL, MYSQL_*, PG* or sqlite:///data/app.db)")
+    g.add_argument(
+        "--database-url", metavar="URL", action=_Repeated,
+        help="database URL (default: DATABASE_URL, MYSQL_*, PG* or sqlite:///data/app.db); repeat it to run on several",
+    )
+    g.add_argument("--databases-from", metavar="FILE", help="run on every database URL in FILE (one a line, # comments)")
+    g.add_argument("--jobs", metavar="N", type=int, help="with several databases: how many at once (default: min(4, count))")
+    g.add_argument("--fail-fast", action="store_true", help="with several databases: start no more after the first failure")
     g.add_argument("--dir", metavar="DIR", help=f"folder of numbered .sql scripts (default: {DEFAULT_DIRECTORY})")
     g.add_argument("--env-file", metavar="FILE", help="read variables from FILE instead of ./.env (the real environment wins)")
     g.add_argument("--wait", metavar="SECONDS", type=float, help="retry connecting for up to SECONDS while the database starts (exit 4 after)")
@@ -78,6 +84,14 @@ def _common(*, inherit: bool) -> argparse.ArgumentParser:
     o.add_argument("-v", "--verbose", action="store_true", help="show every statement, and tracebacks on errors")
     o.add_argument("-q", "--quiet", action="store_true", help="show only errors, warnings and the summary")
     return common
+
+
+class _Repeated(argparse.Action):
+    """Collects every value of a repeatable option into a list (a default that is not a list counts as none yet)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, ns: argparse.Namespace, values: object, option_string: str | None = None) -> None:
+        current = getattr(ns, self.dest, None)
+        setattr(ns, self.dest, [*(current if isinstance(current, list) else []), values])
 
 
 def _apply_options(p: argparse.ArgumentParser) -> None:

@@ -148,7 +148,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             reporter.secrets += [ns.placeholders.values[name] for name in ns.placeholders.secret if name in ns.placeholders.values]
         if ns.command == "new":
             return _new(ns, reporter)
-        url, source = resolve_url(ns.database_url, configured=(configured, settings.label) if configured else None)
+        if ns.databases_from or len(ns.database_url or ()) > 1:  # several databases (cli_fanout imports threads)
+            from .cli_fanout import fan_out
+
+            return fan_out(ns, reporter)
+        given = ns.database_url[0] if ns.database_url else None
+        url, source = resolve_url(given, configured=(configured, settings.label) if configured else None)
         reporter.line(f"database: {url.redacted()} (from {source})")
         if ns.verbose:
             _show_sources(ns, reporter)
@@ -156,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SqlrunError as exc:
         reporter.error(str(exc))
         if getattr(ns, "json", False):  # stdout stays valid JSON for scripts that parse it (docs/json.md)
-            _print_json({"error": {"type": type(exc).__name__, "message": reporter.redact(str(exc)), "exit_code": exc.exit_code}})
+            print_json({"error": {"type": type(exc).__name__, "message": reporter.redact(str(exc)), "exit_code": exc.exit_code}})
         if ns.verbose:
             _traceback(reporter)
         return exc.exit_code
@@ -189,13 +194,24 @@ def _traceback(reporter: ConsoleReporter) -> None:
 
 
 def _run(ns: argparse.Namespace, url: DatabaseURL, reporter: ConsoleReporter) -> int:
+    code, data, _ = run_one(ns, url, reporter)
+    if data is not None:
+        print_json(data)
+    return code
+
+
+def run_one(ns: argparse.Namespace, url: DatabaseURL, reporter: ConsoleReporter) -> tuple[int, dict[str, object] | None, Result | None]:
+    """Run the command on one database: its exit code, (with --json) the object to print, and apply's Result."""
     from . import runner
 
     options = options_from(ns)
     if ns.command == "status":
         rows = runner.status(url, options, reporter)
-        _print_status(rows, url, reporter, as_json=ns.json)
-        return 3 if ns.exit_code and any(r.state != "applied" for r in rows) else 0
+        code = 3 if ns.exit_code and any(r.state != "applied" for r in rows) else 0
+        if ns.json:
+            return code, {"database": url.redacted(), "scripts": [_status_json(r) for r in rows]}, None
+        _print_status(rows, reporter)
+        return code, None, None
     if ns.command == "verify":
         rows = runner.status(url, options, reporter)
         bad = [r for r in rows if r.state in ("changed", "missing", "failed")]
@@ -203,24 +219,23 @@ def _run(ns: argparse.Namespace, url: DatabaseURL, reporter: ConsoleReporter) ->
             reporter.error(f"{r.file}: {_state_words(r)}")
         pending = sum(r.state == "pending" for r in rows)
         reporter.always(f"verify: {len(bad)} problem(s), {pending} pending, {len(rows) - len(bad) - pending} applied")
-        return 3 if bad else 0
+        return (3 if bad else 0), None, None
     if ns.command == "repair":
         fixed = runner.repair(url, options, reporter)
         reporter.always(f"repair: {len(fixed)} checksum(s) updated")
-        return 0
+        return 0, None, None
     if ns.command == "check":
         return _check(ns, url, options, reporter)
     if ns.command == "baseline":
         recorded = runner.baseline(url, ns.baseline_version, options, reporter)
         reporter.always(f"baseline: {len(recorded)} script(s) recorded as applied up to version {ns.baseline_version}")
-        return 0
+        return 0, None, None
     started = time.monotonic()
     result = runner.apply(url, options, reporter)
     if ns.json:
-        _print_json(_result_json(result))
-    else:
-        _summary(result, reporter, time.monotonic() - started)
-    return 0
+        return 0, _result_json(result), result
+    _summary(result, reporter, time.monotonic() - started)
+    return 0, None, result
 
 
 def _summary(result: Result, reporter: ConsoleReporter, elapsed: float) -> None:
@@ -234,10 +249,7 @@ def _summary(result: Result, reporter: ConsoleReporter, elapsed: float) -> None:
         reporter.always("done: nothing to do")
 
 
-def _print_status(rows: Sequence[ScriptStatus], url: DatabaseURL, reporter: ConsoleReporter, *, as_json: bool) -> None:
-    if as_json:
-        _print_json({"database": url.redacted(), "scripts": [_status_json(r) for r in rows]})
-        return
+def _print_status(rows: Sequence[ScriptStatus], reporter: ConsoleReporter) -> None:
     width = max([len(r.file) for r in rows] + [4])
     reporter.always(f"{'version':>14}  {'file':<{width}}  {'state':<8}  applied_at")
     for r in rows:
@@ -278,14 +290,13 @@ def _result_json(result: Result) -> dict[str, object]:
     }
 
 
-def _check(ns: argparse.Namespace, url: DatabaseURL, options: Options, reporter: ConsoleReporter) -> int:
+def _check(ns: argparse.Namespace, url: DatabaseURL, options: Options, reporter: ConsoleReporter) -> tuple[int, dict[str, object] | None, None]:
     """Exit 0 when the scripts converge, 3 when a second run changes something or fails."""
     from .converge import check
 
     result = check(url, options, reporter)
     if ns.json:
-        _print_json(_check_json(result))
-        return 0 if result.converges else 3
+        return (0 if result.converges else 3), _check_json(result), None
     reporter.line(f"check: on {result.database}: {result.scripts} script(s) applied, then run again from the top: "
                   f"{result.statements} statement(s), {result.tolerated} tolerated")
     for f in result.findings:
@@ -294,11 +305,11 @@ def _check(ns: argparse.Namespace, url: DatabaseURL, options: Options, reporter:
             reporter.always(f"  {change}")
     if result.converges:
         reporter.always(f"{reporter._paint('check:', '1;32')} converges: running every script again changes nothing")
-        return 0
+        return 0, None, None
     if not result.findings:
         reporter.always("  the second run as a whole: " + "; ".join(result.differences))
     reporter.always(f"{reporter._paint('check:', '1;31')} does not converge: {len(result.findings)} statement(s) change the database or fail when run again")
-    return 3
+    return 3, None, None
 
 
 def _check_json(result: CheckResult) -> dict[str, object]:
@@ -316,7 +327,8 @@ def _check_json(result: CheckResult) -> dict[str, object]:
     }
 
 
-def _print_json(data: object) -> None:
+def print_json(data: object) -> None:
+    """``data`` as indented JSON on stdout."""
     import json
 
     print(json.dumps(data, indent=2, ensure_ascii=False))

@@ -277,7 +277,7 @@ def test_wait_does_not_retry_a_refused_login(kind: str, scripts, cli) -> None:
 
 TYPES = {
     "integer": int, "string": str, "boolean": bool, "string or null": (str, type(None)),
-    "array": list, "object": dict,
+    "array": list, "object": dict, "object or null": (dict, type(None)),
 }
 
 
@@ -308,7 +308,10 @@ def assert_shape(value: dict, shape: str) -> None:
 
 def test_docs_json_documents_every_shape() -> None:
     shapes = documented_shapes()
-    assert set(shapes) == {"apply", "apply.scripts[]", "status", "status.scripts[]", "check", "check.findings[]", "error"}
+    assert set(shapes) == {
+        "apply", "apply.scripts[]", "status", "status.scripts[]", "check", "check.findings[]", "error",
+        "fan-out", "fan-out.databases[]", "fan-out.summary",
+    }
     assert all(set(fields.values()) <= set(TYPES) for fields in shapes.values()), shapes
 
 
