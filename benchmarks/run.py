@@ -5,7 +5,8 @@ Usage (from anywhere; the defaults finish in a few minutes):
     python benchmarks/run.py [--db sqlite,mysql,postgresql] [--only noop,inserts,many,split,memory,concurrent]
                              [--inserts 20000] [--scripts 100] [--repeat 3] [--gb 0.05] [--markdown FILE]
 
-The issue's figures: ``--inserts 100000 --scripts 500 --repeat 5 --gb 1``.
+The issue's figures: ``--inserts 100000 --scripts 500 --repeat 5 --gb 1``; the fan-out case (issue 14):
+``--only fanout --tenants 200``.
 
 Every contender runs as a child process, alternately within each repeat, each on a database created for that
 run (temp databases on the servers named by SQLRUN_TEST_MYSQL_URL / SQLRUN_TEST_POSTGRESQL_URL, else the
@@ -37,13 +38,17 @@ INIT_DB = str(ROOT / "init_db.py")
 MYSQL_ADMIN = os.environ.get("SQLRUN_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/")
 POSTGRESQL_ADMIN = os.environ.get("SQLRUN_TEST_POSTGRESQL_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ALL_DBS = ("sqlite", "mysql", "postgresql")
-ALL_CASES = ("noop", "inserts", "many", "split", "memory", "concurrent")
+ALL_CASES = ("noop", "inserts", "many", "split", "memory", "concurrent", "fanout")
 # Targets of issue 6, per case and database: (what the figure is compared with, the allowed ratio).
 NOOP_LIMIT_MS = {"sqlite": 60.0, "mysql": 100.0}
 NOOP_PG_RATIO = 1.3
 INSERTS_MYSQL_RATIO = 0.3
 MEMORY_LIMIT_MB = 150.0
 CONCURRENT_RATIO = 2.0
+# Issue 14's fan-out targets: sqlrun --jobs 8 at most this share of a shell loop, and this many times faster than xargs -P 4.
+FANOUT_LOOP_RATIO = 0.1
+FANOUT_XARGS_SPEEDUP = 3.0
+FANOUT_SCRIPTS = 5
 ROW = "INSERT INTO items (id, name, note) VALUES ({i}, 'item {i}', 'caf\u00e9 {emoji} text with ''quotes'' and a ; semicolon');\n"
 
 
@@ -659,6 +664,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--noop-runs", type=int, default=15, help="runs per contender in the no-op case")
     ap.add_argument("--runners", type=int, default=16, help="runners started at once in the concurrent case")
     ap.add_argument("--gb", type=float, default=0.05, help="size of the memory case's script (the issue: 1)")
+    ap.add_argument("--tenants", type=int, default=40, help="databases in the fan-out case (the issue: 200)")
+    ap.add_argument("--fanout-repeat", type=int, default=1, help="runs per contender in the fan-out case")
     ap.add_argument("--split-mb", type=float, default=10.0, help="size given to split_bench.py")
     ap.add_argument("--latency-ms", type=float, default=0.0, help="delay each way between every client and the servers (benchmarks/latency_proxy.py)")
     ap.add_argument("--markdown", type=Path, help="also write the tables to this file")
@@ -726,12 +733,87 @@ def run_cases(args: argparse.Namespace, report: Report) -> None:
                     CASES[case](kind, args, report, tmp)
 
 
+@dataclass
+class Tenants:
+    """``count`` empty databases of one kind, created together (outside the timing) and listed one URL a line."""
+
+    kind: str
+    count: int
+    workdir: Path
+    targets: list[Target] = field(default_factory=list)
+
+    def create(self) -> Path:
+        tag = uuid.uuid4().hex[:8]
+        self.targets = [Target(self.kind, f"sqlrun_fo_{tag}_{i:03d}", self.workdir) for i in range(self.count)]
+        if self.kind == "mysql":
+            mysql_admin("".join(f"CREATE DATABASE `{t.name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;" for t in self.targets))
+        elif self.kind == "postgresql":
+            self._psql(f'CREATE DATABASE "{t.name}";' for t in self.targets)
+        listing = self.workdir / "tenants.txt"
+        listing.write_text("".join(t.sqlrun_url() + "\n" for t in self.targets), encoding="utf-8")
+        return listing
+
+    def drop(self) -> None:
+        if self.kind == "mysql":
+            mysql_admin("".join(f"DROP DATABASE IF EXISTS `{t.name}`;" for t in self.targets))
+        elif self.kind == "postgresql":
+            self._psql(f'DROP DATABASE IF EXISTS "{t.name}" WITH (FORCE);' for t in self.targets)
+        else:
+            for t in self.targets:
+                t.sqlite_path.unlink(missing_ok=True)
+
+    def _psql(self, statements: Iterator[str]) -> None:
+        # psql -f runs each statement on its own (CREATE DATABASE cannot run inside a transaction block).
+        script = self.workdir / "admin.sql"
+        script.write_text("\n".join(statements) + "\n", encoding="utf-8")
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", POSTGRESQL_ADMIN, "-f", str(script)], check=True, stdout=subprocess.DEVNULL)
+
+
+def fanout_cmds(folder: Path, jobs: int) -> dict[str, Callable[[Path], list[str]]]:
+    """sqlrun in one process against the ways a shell runs one process per database."""
+    one = f"{PYTHON} {INIT_DB} -q --dir {folder} --database-url"
+    return {
+        f"sqlrun --jobs {jobs}": lambda listing: [PYTHON, INIT_DB, "-q", "--dir", str(folder), "--databases-from", str(listing), "--jobs", str(jobs)],
+        "shell loop": lambda listing: ["sh", "-c", f'while read -r u; do {one} "$u" || exit 1; done < {listing}'],
+        "xargs -P 4": lambda listing: ["sh", "-c", f"xargs -P 4 -n 1 {one} < {listing}"],
+    }
+
+
+def case_fanout(kind: str, args: argparse.Namespace, report: Report, tmp: Path) -> None:
+    folder = tmp / f"fanout_{kind}" / "migrations"
+    folder.mkdir(parents=True)
+    for i in range(1, FANOUT_SCRIPTS + 1):
+        (folder / f"{i:03d}_t{i}.sql").write_text(small_script(i), encoding="utf-8")
+    contenders = fanout_cmds(folder, 8)
+    rows = {name: Row(name) for name in contenders}
+    for _ in range(args.fanout_repeat):
+        for name, argv in contenders.items():  # alternately, each on its own fresh databases
+            tenants = Tenants(kind, args.tenants, folder.parent)
+            listing = tenants.create()
+            try:
+                rows[name].runs.append(run(argv(listing), cwd=folder.parent))
+            finally:
+                tenants.drop()
+            if rows[name].runs[-1].code != 0:
+                print(f"  {name} failed: {rows[name].runs[-1].err.strip()[-300:]}", file=sys.stderr)
+    mine, loop, xargs = (rows[n].median() for n in contenders)
+    table = [r.cells(1, "{:.2f} s", loop, "loop") for r in rows.values()]
+    for r in table:
+        r[4] = ""  # the shells' own RSS, not their children's: not a figure of the contenders
+    text = ""
+    if mine and loop and xargs:
+        met = mine <= FANOUT_LOOP_RATIO * loop and xargs >= FANOUT_XARGS_SPEEDUP * mine
+        text = verdict(met, f"sqlrun {mine:.2f} s <= {FANOUT_LOOP_RATIO}x the loop ({FANOUT_LOOP_RATIO * loop:.2f} s) and {xargs / mine:.1f}x faster than xargs -P 4 (>= {FANOUT_XARGS_SPEEDUP}x)")
+    report.table(f"{kind}: {args.tenants} databases x {FANOUT_SCRIPTS} scripts, one command", TIME_HEADER, table, text)
+
+
 CASES: dict[str, Callable[[str, argparse.Namespace, Report, Path], None]] = {
     "noop": case_noop,
     "inserts": case_inserts,
     "many": case_many,
     "memory": case_memory,
     "concurrent": case_concurrent,
+    "fanout": case_fanout,
 }
 
 if __name__ == "__main__":
