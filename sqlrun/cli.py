@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .arguments import COMMANDS, build_parser, options_from, parse_args
 from .config import DatabaseURL, load_env_file, redact_text, resolve_url
-from .errors import SqlrunError
+from .errors import ConfigError, SqlrunError
 from .report import Reporter
 from .model import DEFAULT_DIRECTORY, Result, ScriptResult, ScriptStatus
 
@@ -230,6 +230,8 @@ def run_one(ns: argparse.Namespace, url: DatabaseURL, reporter: ConsoleReporter)
         recorded = runner.baseline(url, ns.baseline_version, options, reporter)
         reporter.always(f"baseline: {len(recorded)} script(s) recorded as applied up to version {ns.baseline_version}")
         return 0, None, None
+    if ns.command != "apply":  # a command added to arguments.py but not here must never fall through to apply
+        raise ConfigError(f"{ns.command}: not a command run_one knows")
     started = time.monotonic()
     result = runner.apply(url, options, reporter)
     if ns.json:
