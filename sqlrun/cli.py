@@ -20,6 +20,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which co
 
 if TYPE_CHECKING:
     import argparse
+    from threading import Lock
     from typing import Sequence, TextIO
 
     from .converge import CheckResult
@@ -41,6 +42,17 @@ class ConsoleReporter(Reporter):
         self.color = self.tty and "NO_COLOR" not in os.environ
         self._progress_shown = False
         self._last_progress = 0.0
+        self.prefix = ""  # with several databases: "[url] " before each line (see for_database)
+        self.quiet_summary = False  # with several databases and -q: one summary for all, no "done:" line each
+        self._lock: Lock | None = None
+
+    def for_database(self, label: str, lock: Lock, *, quiet_summary: bool = False) -> ConsoleReporter:
+        """A reporter for one of several databases run at once: each line starts with ``[label]``, whole lines only."""
+        each = ConsoleReporter(verbose=self.verbose, quiet=self.quiet, out=self.out, err=self.err)
+        each.secrets = list(self.secrets)
+        each.tty = False  # no live progress line: several databases share the terminal
+        each.prefix, each.quiet_summary, each._lock = f"[{label}] ", quiet_summary, lock
+        return each
 
     # --- plumbing -----------------------------------------------------------------------------------
     def redact(self, text: str) -> str:
@@ -62,21 +74,29 @@ class ConsoleReporter(Reporter):
             self.out.write("\r\033[K")
             self._progress_shown = False
 
+    def _write(self, stream: TextIO, text: str, head: str = "") -> None:
+        self._clear_progress()
+        if not self.prefix:
+            print(head + self.redact(text), file=stream, flush=True)
+            return
+        assert self._lock is not None
+        with self._lock:  # whole lines, never two databases' halves on one line
+            for line in self.redact(text).splitlines() or [""]:
+                print(self.prefix + head + line, file=stream, flush=True)
+
     def line(self, text: str) -> None:
         """A normal line on stdout (hidden by -q)."""
         if not self.quiet:
-            self._clear_progress()
-            print(self.redact(text), file=self.out, flush=True)
+            self._write(self.out, text)
 
     def always(self, text: str) -> None:
         """A line on stdout that -q keeps (the summary)."""
-        self._clear_progress()
-        print(self.redact(text), file=self.out, flush=True)
+        if not self.quiet_summary:
+            self._write(self.out, text)
 
     def error(self, text: str) -> None:
         """An error on stderr."""
-        self._clear_progress()
-        print(self._paint("error: ", "1;31") + self.redact(text), file=self.err, flush=True)
+        self._write(self.err, text, self._paint("error: ", "1;31"))
 
     # --- Reporter -------------------------------------------------------------------------------------
     def info(self, message: str) -> None:
@@ -84,8 +104,7 @@ class ConsoleReporter(Reporter):
 
     def warning(self, message: str) -> None:
         # Kept under -q and --json: a warning (an ignored file, a script out of order) is what -q users need to see.
-        self._clear_progress()
-        print(self._paint("warning: ", "33") + self.redact(message), file=self.err, flush=True)
+        self._write(self.err, message, self._paint("warning: ", "33"))
 
     def planned(self, script, count: int, no_transaction: bool) -> None:  # type: ignore[no-untyped-def]
         extra = ", no transaction" if no_transaction else ""
@@ -151,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.databases_from or len(ns.database_url or ()) > 1:  # several databases (cli_fanout imports threads)
             from .cli_fanout import fan_out
 
-            return fan_out(ns, reporter)
+            return fan_out(ns, reporter, run_one)
         given = ns.database_url[0] if ns.database_url else None
         url, source = resolve_url(given, configured=(configured, settings.label) if configured else None)
         reporter.line(f"database: {url.redacted()} (from {source})")

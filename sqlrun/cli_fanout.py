@@ -1,52 +1,28 @@
-"""The command line on many databases: each database's lines prefixed by its URL, a summary, one JSON object."""
+"""The command line on many databases: each database's lines prefixed by its URL, a summary, one JSON object.
+
+cli.main calls ``fan_out`` with its own ``run_one``; this module never imports cli (no import circle).
+"""
 
 from __future__ import annotations
 
-import argparse
 import threading
 import time
 
-from .cli import ConsoleReporter, print_json, run_one
-from .config import parse_url
+from .config import parse_url, redact_text
 from .errors import ConfigError, SqlrunError
 from .fanout import Outcome, Target, default_jobs, given_targets, most_severe, read_targets, run_each
 
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
-    from typing import Sequence
+    import argparse
+    from typing import Any, Callable, Sequence
 
-FAN_OUT_COMMANDS = ("apply", "status", "verify")  # add "check" here once it lands (run_one must know it)
+    # cli.ConsoleReporter: not imported, even for type checking, since cli imports this module (no import circle).
+    ConsoleReporter = Any
+    RunOne = Callable[[argparse.Namespace, object, ConsoleReporter], tuple[int, object, object]]
 
-
-class PrefixedReporter(ConsoleReporter):
-    """A ConsoleReporter for one of several databases run at once: every line starts with the database's URL."""
-
-    def __init__(self, prefix: str, lock: threading.Lock, *, verbose: bool, quiet: bool, quiet_summary: bool = False) -> None:
-        super().__init__(verbose=verbose, quiet=quiet)
-        self.quiet_summary = quiet_summary  # -q apply: one summary for all databases, not one "done:" line each
-        self.prefix = f"[{prefix}] "
-        self.lock = lock
-        self.tty = False  # no live progress line: several databases share the terminal
-
-    def _emit(self, stream: object, text: str, head: str = "") -> None:
-        with self.lock:  # whole lines, never two databases' halves on one line
-            for line in self.redact(text).splitlines() or [""]:
-                print(self.prefix + head + line, file=stream, flush=True)  # type: ignore[call-overload]
-
-    def line(self, text: str) -> None:
-        if not self.quiet:
-            self._emit(self.out, text)
-
-    def always(self, text: str) -> None:
-        if not self.quiet_summary:
-            self._emit(self.out, text)
-
-    def error(self, text: str) -> None:
-        self._emit(self.err, text, self._paint("error: ", "1;31"))
-
-    def warning(self, message: str) -> None:
-        self._emit(self.err, message, self._paint("warning: ", "33"))
+FAN_OUT_COMMANDS = ("apply", "status", "verify", "check")
 
 
 def targets_of(ns: argparse.Namespace) -> list[Target]:
@@ -57,7 +33,7 @@ def targets_of(ns: argparse.Namespace) -> list[Target]:
     return targets
 
 
-def fan_out(ns: argparse.Namespace, reporter: ConsoleReporter) -> int:
+def fan_out(ns: argparse.Namespace, reporter: ConsoleReporter, run_one: RunOne) -> int:
     """Run the command on every database named; exit 0 only when every one succeeded, else the most severe code."""
     if ns.command not in FAN_OUT_COMMANDS:
         raise ConfigError(f"{ns.command} takes one database; several are given only to {', '.join(FAN_OUT_COMMANDS)}")
@@ -70,11 +46,11 @@ def fan_out(ns: argparse.Namespace, reporter: ConsoleReporter) -> int:
         raise ConfigError(f"--jobs {jobs}: run at least 1 database at a time")
     reporter.line(f"databases: {len(targets)}, {min(jobs, len(targets))} at a time{', stopping at the first failure' if ns.fail_fast else ''}")
     lock = threading.Lock()
-    quiet = bool(ns.quiet) or bool(getattr(ns, "json", False))
+    quiet_summary = reporter.quiet and ns.command == "apply"
     started = time.monotonic()
 
     def work(target: Target) -> tuple[int, object, object]:
-        each = PrefixedReporter(target.label(), lock, verbose=bool(ns.verbose), quiet=quiet, quiet_summary=quiet and ns.command == "apply")
+        each = reporter.for_database(target.label(), lock, quiet_summary=quiet_summary)
         try:
             url = parse_url(target.url)
             each.line(f"database: {url.redacted()} (from {target.origin})")
@@ -86,7 +62,10 @@ def fan_out(ns: argparse.Namespace, reporter: ConsoleReporter) -> int:
     outcomes = run_each(targets, work, jobs=jobs, fail_fast=bool(ns.fail_fast))
     code = most_severe([_code(o) for o in outcomes])
     if getattr(ns, "json", False):
-        print_json({"databases": [_json(o) for o in outcomes], "summary": _counts(outcomes, code)})
+        import json
+
+        data = {"databases": [_json(o) for o in outcomes], "summary": _counts(outcomes, code)}
+        print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         reporter.always(_summary_line(ns.command, outcomes, code, time.monotonic() - started))
     return code
@@ -136,8 +115,6 @@ def _json(outcome: Outcome) -> dict[str, object]:
     """One database's object (docs/json.md, ``fan-out.databases[]``)."""
     error = None
     if outcome.error is not None:
-        from .config import redact_text
-
         error = {"type": type(outcome.error).__name__, "message": redact_text(str(outcome.error)), "exit_code": outcome.error.exit_code}
     return {
         "database": outcome.database,

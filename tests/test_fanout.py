@@ -216,3 +216,12 @@ def test_two_hundred_databases_per_server(kind: str, tenants: Tenants, scripts, 
     assert result.out.startswith("apply on 200 databases: 200 applied, 0 up to date, 0 failed"), result.out
     for db in dbs:
         assert _versions(db) == [1, 2, 3, 4, 5], db.url
+
+
+def test_check_takes_many_databases(tenants: Tenants, scripts, cli) -> None:
+    a, b = tenants.make("sqlite", 2)
+    folder = scripts({"001_t.sql": "CREATE TABLE t (id INTEGER PRIMARY KEY);\n", "002_seed.sql": "INSERT INTO t (id) VALUES (1);\n"})
+    result = cli("check", "--database-url", a.url, "--database-url", b.url, "--dir", str(folder), "--json")
+    assert result.code == 0, result.text
+    data = json.loads(result.out)
+    assert [e["result"]["converges"] for e in data["databases"]] == [True, True]
