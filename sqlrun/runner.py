@@ -405,13 +405,21 @@ def _prepare(
         if keep:
             kept.append(stmt)
     if count == 0:
-        raise _only_comments(script)
+        _check_not_template(script)
     return _Pending(script, fingerprint, kept if keep else None, count, placeholders=placeholders)
 
 
-def _only_comments(script: Script) -> ScriptError:
-    # Recording it would turn the SQL written into it later (after `new`, say) into a "changed" script.
-    return ScriptError(f"{script.path}:1: the script has only comments, no statement; write its SQL or delete the file")
+def _check_not_template(script: Script) -> None:
+    """Refuse a script without statements that is still the template `new` wrote: its SQL was never written.
+
+    Other comment-only scripts are applied as zero statements and recorded, as the clients apply them
+    (update series ship them: "-- There are no updates for this version"). Recording the template would
+    turn the SQL written into it later into a "changed" script.
+    """
+    from .scripts import is_template
+
+    if is_template(script):
+        raise ScriptError(f"{script.path}:1: the script is still the template `new` wrote, with no statement; write its SQL or delete the file")
 
 
 def _dry_run(url: DatabaseURL, pending: Sequence[_Pending], reporter: Reporter, warnings: list[str]) -> Result:
@@ -492,8 +500,8 @@ def _apply_script(db: Database, pending: _Pending, who: str, reporter: Reporter,
             committed = _run_batch(run, batch, finish)
             total = pending.count if pending.checked else 0
             reporter.progress(script, run.executed + run.tolerated, total, time.monotonic() - run.started)
-        if pending.count == 0:  # only when it was not checked beforehand: nothing ran, nothing is committed
-            raise _only_comments(script)
+        if pending.count == 0 and not pending.checked:  # nothing ran, nothing is committed yet
+            _check_not_template(script)
         if not committed:
             _check_lock(run)
             _commit(run, run.history_row("applied"))

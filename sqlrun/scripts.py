@@ -23,6 +23,12 @@ SCRIPT_RE = re.compile(r"^(\d+)_([^.]+?)(?:\.(" + "|".join(DIALECTS) + r"))?\.sq
 MAX_VERSION = 2**63 - 1
 NO_TRANSACTION = re.compile(r"\A\ufeff?[ \t]*--[ \t]*sqlrun:[ \t]*no-transaction[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 CHUNK = 1 << 20
+# What `new` writes under a script's title line; a script that still starts with it and has no statement was
+# never written (is_template), whereas other comment-only scripts are real, empty steps of an update series.
+TEMPLATE_NOTE = (
+    "-- Applied once by sqlrun, in version order. Errors meaning 'already in place' are tolerated.\n"
+    "-- Put '-- sqlrun: no-transaction' as the very first line to run outside a transaction.\n"
+)
 
 
 @dataclass(frozen=True)
@@ -194,10 +200,13 @@ def new_script(directory: Path, name: str) -> Path:
     path = directory / f"{number}_{slug}.sql"
     if path.exists():
         raise ConfigError(f"{path} already exists")
-    path.write_text(
-        f"-- {number}_{slug}: {name}\n"
-        "-- Applied once by sqlrun, in version order. Errors meaning 'already in place' are tolerated.\n"
-        "-- Put '-- sqlrun: no-transaction' as the very first line to run outside a transaction.\n\n",
-        encoding="utf-8",
-    )
+    path.write_text(f"-- {number}_{slug}: {name}\n{TEMPLATE_NOTE}\n", encoding="utf-8")
     return path
+
+
+def is_template(script: Script) -> bool:
+    """True when the script starts with the header that `new` writes (its comment lines, as written)."""
+    with script.open() as fh:
+        head = fh.read(len(TEMPLATE_NOTE) + 4096).lstrip("\ufeff").replace("\r\n", "\n")
+    first, _, rest = head.partition("\n")
+    return first.startswith(f"-- {script.path.name.split('.', 1)[0]}: ") and rest.startswith(TEMPLATE_NOTE)

@@ -239,12 +239,26 @@ def test_search_path_in_a_script_does_not_move_the_history(db: TempDatabase, scr
     assert db.query("SELECT count(*) FROM side.elsewhere") == [(0,)]
 
 
-def test_a_script_with_only_comments_is_refused_and_nothing_runs(db: TempDatabase, scripts, cli) -> None:
-    folder = scripts({"001_items.sql": T1, "002_todo.sql": "-- 002_todo: write the SQL below\n/* later */\n"})
+def test_a_script_with_only_comments_is_applied_as_zero_statements_and_recorded(db: TempDatabase, scripts, cli) -> None:
+    folder = scripts({"001_items.sql": T1, "002_nothing_new.sql": "-- There are no updates for this version\n/* see 003 */\n"})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    assert db.history() == [(1, "items", "applied", 2, 0), (2, "nothing_new", "applied", 0, 0)]
+    again = cli("--database-url", db.url, "--dir", str(folder))
+    assert again.code == 0 and "nothing to do" in again.text, again.text
+
+
+def test_the_untouched_template_of_new_is_refused_and_nothing_runs(db: TempDatabase, scripts, cli) -> None:
+    folder = scripts({"001_items.sql": T1})
+    assert cli("new", "add todo", "--dir", str(folder)).code == 0
     result = cli("--database-url", db.url, "--dir", str(folder))
     assert result.code == 2, result.text
-    assert "002_todo.sql:1: the script has only comments, no statement" in result.err
+    assert "002_add_todo.sql:1: the script is still the template `new` wrote, with no statement" in result.err
     assert "items" not in db.tables() and "sqlrun_history" not in db.tables()
+    (folder / "002_add_todo.sql").write_text((folder / "002_add_todo.sql").read_text() + "-- nothing to do after all\n")
+    assert cli("--database-url", db.url, "--dir", str(folder)).code == 2  # comments added below it: still unwritten
+    (folder / "002_add_todo.sql").write_text("CREATE TABLE todo (id INTEGER PRIMARY KEY);\n")
+    assert cli("--database-url", db.url, "--dir", str(folder)).code == 0
 
 
 def test_scripts_too_big_to_keep_in_memory_are_streamed_with_the_same_results(

@@ -66,13 +66,20 @@ def test_a_bad_second_script_stops_the_run_before_the_first_starts(db: TempDatab
     assert "items" not in db.tables() and "more" not in db.tables()
 
 
-def test_a_first_script_of_only_comments_is_refused(db: TempDatabase, scripts, cli) -> None:
-    folder = scripts({"001_nothing.sql": "-- to do\n/* later */\n", "002_more.sql": "CREATE TABLE more (id INTEGER);\n"})
+def test_a_first_script_of_only_comments_is_applied_and_the_template_refused(db: TempDatabase, scripts, cli) -> None:
+    from sqlrun.scripts import TEMPLATE_NOTE
+
+    folder = scripts({"001_template.sql": "-- 001_template: later\n" + TEMPLATE_NOTE, "002_more.sql": "CREATE TABLE more (id INTEGER);\n"})
     result = cli("--database-url", db.url, "--dir", str(folder))
     assert result.code == 2, result.text
-    assert "001_nothing.sql:1: the script has only comments" in result.err, result.err
+    assert "001_template.sql:1: the script is still the template" in result.err, result.err
     assert "more" not in db.tables()
     assert "sqlrun_history" not in db.tables() or db.history() == []
+
+    (folder / "001_template.sql").write_text("-- to do\n/* later */\n")
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    assert db.history() == [(1, "template", "applied", 0, 0), (2, "more", "applied", 1, 0)]
 
 
 def test_errors_while_split_ahead_keep_their_meaning(db: TempDatabase, scripts, cli) -> None:

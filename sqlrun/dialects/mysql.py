@@ -94,6 +94,17 @@ SESSION_VARIABLES = (
 # A transactional script's first batch notes the server's clock; its history row's duration_ms runs from it.
 MARK_START = "SET @sqlrun_started = UTC_TIMESTAMP(6)"
 SERVER_DURATION_MS = "TIMESTAMPDIFF(MICROSECOND, @sqlrun_started, UTC_TIMESTAMP(6)) DIV 1000"
+# Statements that answer with result sets of their own (CALL, EXECUTE of a prepared CALL, a compound block)
+# or that may end in ';' themselves (routine bodies): see MySQLDatabase.runs_alone. A statement's text starts
+# at its first token (the splitter drops leading comments).
+_QUOTED_NAME = r"(?:`[^`]*`|'[^']*'|\"[^\"]*\"|[\w$.%-]+)"
+_ALONE = re.compile(
+    r"(?:CALL|EXECUTE|BEGIN\s+NOT\s+ATOMIC"
+    r"|CREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*(?:CURRENT_USER(?:\s*\(\s*\))?|" + _QUOTED_NAME
+    + r"(?:\s*@\s*" + _QUOTED_NAME + r")?)\s*)?(?:SQL\s+SECURITY\s+\w+\s+)?(?:AGGREGATE\s+)?"
+    r"(?:PROCEDURE|FUNCTION|TRIGGER|EVENT))(?![\w$])",
+    re.IGNORECASE,
+)
 
 
 def connect_kwargs(url: DatabaseURL, database: str | None) -> dict[str, Any]:
@@ -359,6 +370,17 @@ class MySQLDatabase(Database):
         code = _code(error)
         return code in LOST_CODES or (code == 0 and isinstance(error, pymysql.err.InterfaceError)) or not self.conn.open
 
+    def runs_alone(self, statement: Statement) -> bool:
+        """A text ending in ';', a routine, CALL or a compound block: sent in a packet of its own.
+
+        Inside ``DELIMITER $$`` a trigger body may end ``end;$$``: the client sends that ';', and joined
+        into a batch with another ';' it makes an empty statement (1064). CALL and compound blocks answer
+        with result sets of their own, so counting results would blame the wrong statement for an error,
+        and a tolerated error would then skip a statement that never ran.
+        """
+        text = statement.text
+        return text[-1] == ";" or (text[0] in "bBcCeE" and _ALONE.match(text) is not None)
+
     def run_batch(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> BatchOutcome:
         # One multi-statement packet; the server stops at the first error, and the result that raises
         # tells exactly which statement it was: no re-run is needed to find it. So the history row and
@@ -373,7 +395,8 @@ class MySQLDatabase(Database):
         done = 0
         with self.conn.cursor() as cur:
             try:
-                cur.execute("\n;\n".join(texts))
+                # Only a statement that runs alone may end in ';' (runs_alone): then that ';' ends it.
+                cur.execute("\n;\n".join(texts) if len(statements) > 1 else _packet(texts))
                 done = 1
                 while cur.nextset():
                     done += 1
@@ -480,6 +503,10 @@ def _setting(value: Any) -> str:
     # Mode, character set and time zone names have no backslash, so the script's sql_mode cannot change
     # how this literal reads (NO_BACKSLASH_ESCAPES); a quote is doubled all the same.
     return "'" + text.replace("'", "''") + "'"
+
+def _packet(texts: list[str]) -> str:
+    """Statements joined into one packet; a text that already ends in ';' (``end;$$``) gets no second one."""
+    return "".join(t + ("\n" if t[-1] == ";" else "\n;\n") for t in texts[:-1]) + texts[-1]
 
 
 def _history_values(row: HistoryRow) -> list[Any]:

@@ -78,6 +78,8 @@ class Splitter:
     _lead: re.Pattern[str]
     _stmt: re.Pattern[str]  # LEAD (BODY) TERMINATOR: the fast path, one match per ordinary statement
     _delim = ";"
+    #: keep what stands between the last token and the terminator (see the SQLite splitter)
+    _keep_tail = False
 
     def __init__(self, filename: str | None) -> None:
         self.filename = filename
@@ -196,6 +198,7 @@ class Splitter:
         count, rfind, append = buf.count, buf.rfind, out.append
         new, cls, set_text, set_line, set_column, set_copy = _new_object, Statement, _set_text, _set_line, _set_column, _set_copy
         keyword_starts, slow_head, needs_slow = self._keyword_starts, self._slow_head.match, self._needs_slow
+        keep_tail = self._keep_tail
         line, lpos, lstart = self._line, self._lpos, self._lstart
         pos = self.pos
         # The pattern ends in an empty alternative, so finditer never searches ahead: every
@@ -220,7 +223,7 @@ class Splitter:
                 # Statement(...) without the frozen dataclass __init__ (twice as fast): this runs
                 # once per statement of every script
                 stmt = new(cls)
-                set_text(stmt, raw.rstrip())
+                set_text(stmt, raw if keep_tail else raw.rstrip())
                 set_line(stmt, line)
                 set_column(stmt, s - lstart + 1)
                 set_copy(stmt, None)
@@ -257,18 +260,15 @@ class Splitter:
         if not text:
             self.pos = after
             return
+        if self._keep_tail and after > end:
+            text = self.buf[start:end]
         out.append(self._statement(text, start, end, after))
 
     def _statement(self, text: str, start: int, end: int, after: int) -> Statement:
         """Build the Statement for ``buf[start:end]`` and move past its terminator."""
         line, column = self._where(start)
-        if after == end and self.eof:
-            self._check_final(text, start)
         self.pos = after
         return Statement(text, line, column)
-
-    def _check_final(self, text: str, start: int) -> None:
-        """Hook: the last statement of the file has no terminator."""
 
     def _skip_lead(self, pos: int) -> int:
         """Index of the first token at or after ``pos`` (whitespace and comments skipped)."""

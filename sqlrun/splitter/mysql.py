@@ -7,7 +7,8 @@
   scanned like code (the client ends a statement at a ``;`` inside them too).
 * ``DELIMITER x`` (any case, first token of a statement) sets the delimiter to its first
   argument (quoted or up to whitespace); the rest of its line is ignored, it is never sent.
-  A non-``;`` delimiter still active at end of file with unterminated text left is an error.
+  Text left at end of file while another delimiter is active is the last statement, as the client
+  sends it then (mysql.cc read_and_execute: ``com_go`` on what is left in the buffer at EOF).
 * ``\\g`` and ``\\G`` end a statement, ``\\N`` is NULL, ``\\-`` (mariadb-dump's sandbox
   marker inside ``/*M!999999\\- ... */``) is left in the text (the server ignores that comment);
   any other backslash command is a SplitError, it cannot be sent to a server.
@@ -131,7 +132,6 @@ class MySQLSplitter(Splitter):
     def __init__(self, filename: str | None) -> None:
         super().__init__(filename)
         self._patterns: dict[str, re.Pattern[str]] = {}
-        self._delimiter_at: tuple[int, int] | None = None
         self._set_delimiter(";")
 
     def _set_delimiter(self, delim: str) -> None:
@@ -150,7 +150,6 @@ class MySQLSplitter(Splitter):
         if nl < 0:
             raise self._unterminated("DELIMITER line", start)
         delim = self._delimiter_argument(buf[start + 9 : nl], start)
-        self._delimiter_at = None if delim == ";" else self._where(start)
         self._set_delimiter(delim)
         self.pos = nl + 1
         return True
@@ -167,19 +166,6 @@ class MySQLSplitter(Splitter):
         if "\\" in delim:
             raise self._error("DELIMITER cannot contain a backslash character", start)
         return delim
-
-    def _check_final(self, text: str, start: int) -> None:
-        """Text left at end of file while DELIMITER x is active: the closing x is missing."""
-        if self._delimiter_at is not None:
-            line, column = self._delimiter_at
-            sline, _ = self._where(start)
-            raise SplitError(
-                f"DELIMITER {self._delim} set here is still active at end of file and the statement "
-                f"starting on line {sline} is not terminated by {self._delim!r}",
-                filename=self.filename,
-                line=line,
-                column=column,
-            )
 
     def _needs_slow(self, start: int, end: int) -> bool:
         """DELIMITER lines and compound CREATE statements."""

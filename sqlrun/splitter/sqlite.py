@@ -4,6 +4,8 @@
   ``/* */`` comments. ``CREATE [TEMP|TEMPORARY] TRIGGER`` ends only at ``; END ;``.
   A shell dot-command at the start of a statement is a SplitError; a line starting with
   ``#`` before a statement is skipped like the shell does.
+* A statement's text keeps the whitespace and comments before its ``;``, as the shell sends them
+  (SQLite stores that text in ``sqlite_master``); only an unterminated last statement is trimmed.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ class SQLiteSplitter(Splitter):
     _stmt = _STMT
     _keyword_starts = "cCeE"
     _slow_head = _SLOW_HEAD
+    # SQLite stores a CREATE INDEX's (and a WITHOUT ROWID table's) text up to the ';' as it was sent, and the
+    # shell sends the whitespace and comments before the ';': keep them, so that sqlite_master compares equal.
+    # Sent without the ';', the text is stored the same (build.c takes it up to the last token seen).
+    _keep_tail = True
 
     def _command(self, start: int) -> bool:
         """A shell dot-command (line starting with '.') cannot be sent to the library."""
