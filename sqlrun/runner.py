@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from .config import DatabaseURL
 from .dialects import Database, HistoryRow, open_database
+from . import tolerance
 from .dialects.base import KNOWN_STATES, utcnow
 from .errors import (
     ChangedError, ConfigError, ConnectError, ConnectionLostError, Interrupted, LockLostError, ReadOnlyError, ScriptError,
@@ -687,7 +688,7 @@ def _batches(statements: Iterable[Statement], run: _ScriptRun) -> Iterator[list[
             run.used_use = run.used_use or is_use(stmt.text)
             if absorb and _is_absorbed(stmt, run):
                 continue
-        alone = db.runs_alone(stmt)
+        alone = db.runs_alone(stmt) or _needs_look(stmt, db.kind)
         if alone or len(batch) >= limit or size + len(stmt.text) > db.batch_bytes:
             if batch:
                 yield batch
@@ -716,7 +717,7 @@ def _is_absorbed(stmt: Statement, run: _ScriptRun) -> bool:
 
 
 def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = None) -> bool:
-    """Run a batch; a tolerated error skips only its own statement, any other stops the script.
+    """Run a batch; an error proven to mean "already in place" skips only its own statement, any other stops the script.
 
     With ``finish`` (the script's last batch) the dialect may write the history row and commit in the
     same round trip; True when it did. After a tolerated error the rest is sent again with a new row.
@@ -724,6 +725,8 @@ def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = 
     db, script, reporter = run.db, run.script, run.reporter
     start = 0
     committed = False
+    if len(batch) == 1 and _looked_up(run, batch[0]):
+        return False
     while start < len(batch):
         part = batch[start:] if start else batch
         outcome = db.run_batch(part, finish(len(part)) if finish else None)
@@ -738,18 +741,53 @@ def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = 
         if outcome.done == len(part):
             raise _not_committed(run, outcome.error) from outcome.error
         failed = batch[start + outcome.done]
-        reason = db.tolerated(outcome.error, failed)
-        if reason is None:
-            raise StatementError(
-                f"{script.path}:{failed.line}: statement failed: {first_line(failed.text)}\n  {db.describe(outcome.error)}"
-            ) from outcome.error
-        run.tolerated += 1
-        reporter.tolerated(script, failed, reason)
+        _settle(run, failed, outcome.error)
         start += outcome.done + 1
     if reporter.verbose:
         for stmt in batch:
             reporter.statement(script, stmt)
     return committed
+
+
+def _needs_look(stmt: Statement, kind: str) -> bool:
+    """Whether ``stmt`` creates an object without a name, to be looked up in the catalog before it runs (cheap first)."""
+    return stmt.text[:1] in "aAcC" and tolerance.needs_look(stmt.text, kind)
+
+
+def _looked_up(run: _ScriptRun, stmt: Statement) -> bool:
+    """True when ``stmt`` creates an object without a name that the catalog already holds an equivalent of: skipped."""
+    if not _needs_look(stmt, run.db.kind):
+        return False
+    reason = tolerance.look(run.db, stmt)
+    if reason is None:
+        return False
+    run.tolerated += 1
+    run.reporter.tolerated(run.script, stmt, reason)
+    return True
+
+
+def _settle(run: _ScriptRun, failed: Statement, error: BaseException) -> None:
+    """Count and show ``failed`` as in place when the tolerance rule proves it; otherwise stop with file:line."""
+    try:
+        verdict = tolerance.settle(run.db, failed, error)
+    except SqlrunError:
+        raise
+    except Exception as exc:  # a catalog look-up or a re-run part failed outside the rule: the connection, say
+        raise (_as_lost(run, exc) or _statement_failed(run, failed, exc, "")) from exc
+    if not verdict.in_place:
+        cause = verdict.error or error
+        lost = _as_lost(run, cause)
+        if lost is not None:
+            raise lost from cause
+        raise _statement_failed(run, failed, cause, verdict.reason) from cause
+    run.tolerated += 1
+    run.reporter.tolerated(run.script, failed, verdict.reason)
+
+
+def _statement_failed(run: _ScriptRun, failed: Statement, cause: BaseException, reason: str) -> StatementError:
+    """The error for a statement that failed and is not proven in place: file:line, the server's message, and why."""
+    why = f"\n  not tolerated: {reason}" if reason else ""
+    return StatementError(f"{run.script.path}:{failed.line}: statement failed: {first_line(failed.text)}\n  {run.db.describe(cause)}{why}")
 
 
 # --- bookkeeping commands ------------------------------------------------------------------------------

@@ -46,16 +46,6 @@ def transaction_control(text: str) -> str | None:
     return None
 
 
-def is_drop(text: str) -> bool:
-    """True for DROP statements and ALTER ... DROP, where "it is not there" means the effect is already in place."""
-    words = keywords(text, 1)
-    if not words:
-        return False
-    if words[0] == "DROP":
-        return True
-    return words[0] == "ALTER" and re.search(r"\bDROP\b", text, re.IGNORECASE) is not None
-
-
 def is_use(text: str) -> bool:
     """True for MySQL's USE, which changes the session's current database."""
     return keywords(text, 1) == ("USE",)

@@ -57,7 +57,7 @@ def test_tolerated_duplicates_are_counted_and_shown(db: TempDatabase, scripts, c
         "001_items.sql": T1,
         "002_again.sql": (
             "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL);\n"
-            "INSERT INTO items (id, name) VALUES (1, 'duplicate key');\n"
+            "INSERT INTO items (id, name) VALUES (1, 'one; with a semicolon');\n"
             "INSERT INTO items (id, name) VALUES (2, 'two');\n"
         ),
     })
@@ -272,7 +272,7 @@ def test_scripts_too_big_to_keep_in_memory_are_streamed_with_the_same_results(
     rows = "".join(f"INSERT INTO items (id, name) VALUES ({i}, 'row; {i}');\n" for i in range(2, 1202))
     folder = scripts({
         "001_items.sql": T1 + rows,
-        "002_again.sql": "INSERT INTO items (id, name) VALUES (1, 'duplicate key');\nINSERT INTO items (id, name) VALUES (5000, 'new');\n",
+        "002_again.sql": "INSERT INTO items (id, name) VALUES (1, 'one; with a semicolon');\nINSERT INTO items (id, name) VALUES (5000, 'new');\n",
     })
     result = cli("--database-url", db.url, "--dir", str(folder))
     assert result.code == 0, result.text

@@ -29,8 +29,8 @@ def _inserts(special: dict[int, str]) -> str:
 
 
 def test_a_tolerated_duplicate_mid_batch_skips_only_itself(db: TempDatabase, scripts, cli) -> None:
-    # Insert 1234 repeats id 1: a duplicate entry, tolerated; every other row must still be there.
-    folder = scripts({"001_items.sql": _inserts({1234: "INSERT INTO items (id, name) VALUES (1, 'duplicate of row 1');"})})
+    # Insert 1234 repeats row 1 as it is: in place, tolerated; every other row must still be there.
+    folder = scripts({"001_items.sql": _inserts({1234: "INSERT INTO items (id, name) VALUES (1, 'row 1');"})})
     result = cli("--database-url", db.url, "--dir", str(folder))
     assert result.code == 0, result.text
     assert "001_items.sql:1235: tolerated" in result.err, result.err
@@ -91,7 +91,7 @@ def _assert_nothing_applied(db: TempDatabase) -> None:
 def test_tolerated_errors_in_the_last_batch_are_counted_in_its_history_row(db: TempDatabase, scripts, cli) -> None:
     # The row sent behind the last batch counts its statements as done; after a tolerated error the rest
     # goes again with a new row, so the recorded counts must be those of what really ran.
-    dup = "INSERT INTO items (id, name) VALUES ({}, 'duplicate');"
+    dup = "INSERT INTO items (id, name) VALUES ({0}, 'row {0}');"  # rows already there, as they are
     folder = scripts({"001_items.sql": _inserts({ROWS - 3: dup.format(1), ROWS: dup.format(2)})})
     result = cli("--database-url", db.url, "--dir", str(folder))
     assert result.code == 0, result.text
@@ -209,7 +209,7 @@ def test_finding_the_failing_statement_takes_few_round_trips(pg: TempDatabase, s
 
     monkeypatch.setattr(PostgreSQLDatabase, "_guarded", counting)
     batch = PostgreSQLDatabase.batch_statements
-    folder = scripts({"001_items.sql": _inserts({batch - 63: "INSERT INTO items (id, name) VALUES (1, 'duplicate');"})})
+    folder = scripts({"001_items.sql": _inserts({batch - 63: "INSERT INTO items (id, name) VALUES (1, 'row 1');"})})
     result = cli("--database-url", pg.url, "--dir", str(folder))
     assert result.code == 0, result.text
     assert f"001_items.sql:{batch - 62}: tolerated" in result.err, result.err

@@ -84,7 +84,7 @@ def test_a_first_script_of_only_comments_is_applied_and_the_template_refused(db:
 
 def test_errors_while_split_ahead_keep_their_meaning(db: TempDatabase, scripts, cli) -> None:
     # A tolerated duplicate, then a ROLLBACK refused by the producer's filter, then (once removed) a real error.
-    dup = "INSERT INTO items (id, name) VALUES (7, 'duplicate');\n"
+    dup = "INSERT INTO items (id, name) VALUES (7, 'row; 7');\n"  # row 7 again, as it is: in place
     folder = scripts({"001_items.sql": CREATE + ROWS + dup + "INSERT INTO items (id, name) VALUES (5000, 'last');\n"})
     ok = cli("--database-url", db.url, "--dir", str(folder))
     assert ok.code == 0, ok.text

@@ -16,8 +16,10 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which co
 if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
     from typing import Any, Callable, Sequence
 
+    from ..intent import Name
     from ..splitter import Statement
     from .lease import LeaseDriver
+    from .faults import Fault
 
     Notify = Callable[[str], None]
 
@@ -178,9 +180,30 @@ class Database(ABC):
         client sees the batch end. A dialect that ignores it leaves the commit to ``commit_with_history``.
         """
 
+    # --- what an error means, and the catalog look-ups that prove a statement in place (error path only) ---
     @abstractmethod
-    def tolerated(self, error: BaseException, statement: Statement) -> str | None:
-        """Why ``error`` only means "already in place" (a short reason), or None when it is a real error."""
+    def fault(self, error: BaseException) -> Fault:
+        """What ``error`` says: which object exists or is missing, a duplicate key, or something else."""
+
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple] | None:
+        """Rows of a read-only query inside the script's transaction; None when it fails (and nothing of it is kept)."""
+
+    @abstractmethod
+    def probe(self, kind: str, name: Name, table: Name | None = None) -> bool | None:
+        """Whether an object of ``kind`` (table, view, sequence, index, constraint) named ``name`` exists; None: cannot tell."""
+
+    @abstractmethod
+    def columns(self, table: Name) -> list[str]:
+        """The table's column names in order (empty when it does not exist)."""
+
+    @abstractmethod
+    def quote(self, ident: str) -> str:
+        """``ident`` as a quoted identifier."""
+
+    @abstractmethod
+    def null_safe_equal(self, left: str, right: str) -> str:
+        """SQL that is true when the two expressions are equal or both NULL."""
 
     @abstractmethod
     def describe(self, error: BaseException) -> str:

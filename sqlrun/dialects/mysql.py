@@ -12,13 +12,14 @@ from pymysql.constants import CLIENT
 
 from ..config import DatabaseURL
 from ..errors import ConfigError, ReadOnlyError
-from ..sqltext import is_drop, keywords
 from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, LockChoice, bad_shape, cannot_create_history, client_host, connect_error
 
 if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
+    from ..intent import Name
     from ..splitter import Statement
     from .base import Notify
     from .lease import LeaseDriver
+    from .faults import Fault
 
 CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS {table} (
     version BIGINT NOT NULL PRIMARY KEY,
@@ -35,36 +36,14 @@ CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS {table} (
     checksum_replaced_at DATETIME(6) NULL
 ) DEFAULT CHARSET=utf8mb4"""
 
-# Server error numbers whose only meaning is "the thing is already there" (mysqld_error.h / MariaDB's).
-EXISTS_CODES = {
-    1007: "database exists",
-    1022: "duplicate key",
-    1050: "table exists",
-    1060: "duplicate column",
-    1061: "duplicate key name",
-    1062: "duplicate entry",
-    1304: "routine exists",
-    1359: "trigger exists",
-    1537: "event exists",
-    1586: "duplicate entry",
-    1826: "duplicate constraint name",
-}
-# ...and those that mean "it is already gone", tolerated only on DROP / ALTER ... DROP.
-MISSING_CODES = {
-    1008: "database does not exist",
-    1051: "unknown table",
-    1091: "column or key does not exist",
-    1305: "routine does not exist",
-    1360: "trigger does not exist",
-    1539: "unknown event",
-    4091: "unknown sequence",
-    4092: "unknown view",
-}
-USER_EXISTS = 1396  # ER_CANNOT_USER: CREATE USER of an existing user, DROP USER of a missing one
-CANT_CREATE_TABLE = 1005
-# MariaDB reports a duplicate foreign key name as 1005 carrying the storage engine's errno 121
-# (HA_ERR_FOUND_DUPP_KEY) in the message; MySQL 8 has its own 1826. The errno is a code, not prose.
-DUPLICATE_FK_ERRNO = re.compile(r"errno: 121\b")
+# Catalog look-ups, made only after an error, to prove a statement in place.
+PROBE_RELATION = "SELECT table_type FROM information_schema.tables WHERE table_schema = %s AND table_name = %s"
+RELATION_TYPES = {"BASE TABLE": "table", "VIEW": "view", "SEQUENCE": "sequence", "SYSTEM VERSIONED": "table"}
+PROBE_CONSTRAINT = (
+    "SELECT 1 FROM information_schema.table_constraints WHERE constraint_schema = %s AND table_name = %s AND constraint_name = %s"
+)
+PROBE_INDEX = "SELECT 1 FROM information_schema.statistics WHERE table_schema = %s AND table_name = %s AND index_name = %s"
+TABLE_COLUMNS = "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position"
 UNKNOWN_DATABASE = 1049
 # 1290 ER_OPTION_PREVENTS_STATEMENT (--read-only), 1792 ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION,
 # 1836 ER_READ_ONLY_MODE (innodb_read_only)
@@ -412,17 +391,40 @@ class MySQLDatabase(Database):
             self._seen.pop(finish.version, None)  # written with the server's clock: not known to the row
         return BatchOutcome(len(statements), committed=commits)
 
-    def tolerated(self, error: BaseException, statement: Statement) -> str | None:
-        code = _code(error)
-        if code in EXISTS_CODES:
-            return f"{_message(error)} ({code} {EXISTS_CODES[code]})"
-        if code == CANT_CREATE_TABLE and DUPLICATE_FK_ERRNO.search(_message(error)):
-            return f"{_message(error)} ({code} duplicate foreign key name)"
-        if code in MISSING_CODES and is_drop(statement.text):
-            return f"{_message(error)} ({code} {MISSING_CODES[code]})"
-        if code == USER_EXISTS and keywords(statement.text, 2) in (("CREATE", "USER"), ("DROP", "USER"), ("CREATE", "ROLE"), ("DROP", "ROLE")):
-            return f"{_message(error)} ({code})"
+    def fault(self, error: BaseException) -> Fault:
+        from .faults import mysql_fault
+
+        return mysql_fault(error)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple] | None:
+        try:
+            return self._query(sql, tuple(params) or None)
+        except pymysql.Error:
+            return None
+
+    def probe(self, kind: str, name: Name, table: Name | None = None) -> bool | None:
+        schema = name.parts[-2] if len(name.parts) > 1 else self.database
+        if kind in ("table", "view", "sequence"):
+            rows = self.query(PROBE_RELATION, (schema, name.last))
+            return None if rows is None else any(RELATION_TYPES.get(r[0]) == kind for r in rows)
+        if kind == "constraint" and table is not None:
+            schema = table.parts[-2] if len(table.parts) > 1 else self.database
+            rows = self.query(PROBE_CONSTRAINT, (schema, table.last, name.last))
+            return None if rows is None else bool(rows)
+        if kind == "index" and table is not None:
+            rows = self.query(PROBE_INDEX, (schema, table.last, name.last))
+            return None if rows is None else bool(rows)
         return None
+
+    def columns(self, table: Name) -> list[str]:
+        schema = table.parts[-2] if len(table.parts) > 1 else self.database
+        return [r[0] for r in self.query(TABLE_COLUMNS, (schema, table.last)) or []]
+
+    def quote(self, ident: str) -> str:
+        return quote_ident(ident)
+
+    def null_safe_equal(self, left: str, right: str) -> str:
+        return f"{left} <=> {right}"
 
     def describe(self, error: BaseException) -> str:
         code = _code(error)

@@ -11,14 +11,15 @@ from psycopg.pq import TransactionStatus
 
 from ..config import DatabaseURL
 from ..errors import ConnectError
-from ..sqltext import is_drop
 from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, bad_shape, cannot_create_history, client_host, connect_error
 
 _T = TypeVar("_T")
 
 if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
+    from ..intent import Name
     from ..splitter import Statement
     from .base import Notify
+    from .faults import Fault
 
 CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS {table} (
     version BIGINT PRIMARY KEY,
@@ -35,24 +36,12 @@ CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS {table} (
     checksum_replaced_at TIMESTAMPTZ
 )"""
 
-# SQLSTATEs whose only meaning is "the thing is already there" (Appendix A of the PostgreSQL manual).
-DUPLICATE_STATES = {
-    "42P07": "duplicate_table",
-    "42701": "duplicate_column",
-    "42710": "duplicate_object",
-    "42P06": "duplicate_schema",
-    "42P04": "duplicate_database",
-    "42723": "duplicate_function",
-    "23505": "unique_violation",
-}
-# ...and those that mean "it is already gone", tolerated only on DROP / ALTER ... DROP.
-UNDEFINED_STATES = {
-    "42P01": "undefined_table",
-    "42703": "undefined_column",
-    "42704": "undefined_object",
-    "42883": "undefined_function",
-    "3F000": "invalid_schema_name",
-}
+# Catalog look-ups, made only after an error, to prove a statement in place.
+PROBE_RELATION = "SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)"
+RELATION_KINDS = {"r": "table", "p": "table", "f": "table", "v": "view", "m": "view", "S": "sequence", "i": "index", "I": "index"}
+PROBE_CONSTRAINT = "SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = to_regclass(%s)"
+TABLE_COLUMNS = "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+PROBE_SAVEPOINT = "sqlrun_probe"
 NOT_IN_TRANSACTION = "25001"  # active_sql_transaction: CREATE INDEX CONCURRENTLY, CREATE DATABASE, VACUUM...
 DEFAULT_CONNECT_TIMEOUT = "10"
 MAINTENANCE_DATABASES = ("postgres", "template1")
@@ -416,13 +405,49 @@ class PostgreSQLDatabase(Database):
                 for _ in copy:
                     pass
 
-    def tolerated(self, error: BaseException, statement: Statement) -> str | None:
-        state = getattr(error, "sqlstate", None)
-        if state in DUPLICATE_STATES:
-            return f"{_first_line(error)} ({DUPLICATE_STATES[state]})"
-        if state in UNDEFINED_STATES and is_drop(statement.text):
-            return f"{_first_line(error)} ({UNDEFINED_STATES[state]})"
+    def fault(self, error: BaseException) -> Fault:
+        from .faults import postgresql_fault
+
+        return postgresql_fault(error)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple] | None:
+        # Inside the script's transaction a failed query would abort it: a savepoint of its own undoes just that.
+        guard = self.in_transaction
+        if guard:
+            self._start()
+            self.conn.execute(f"SAVEPOINT {PROBE_SAVEPOINT}")
+        try:
+            rows = self.conn.execute(sql, tuple(params) or None).fetchall()
+        except psycopg.Error:
+            if guard:
+                self.conn.execute(f"ROLLBACK TO SAVEPOINT {PROBE_SAVEPOINT}; RELEASE SAVEPOINT {PROBE_SAVEPOINT}")
+            return None
+        if guard:
+            self.conn.execute(f"RELEASE SAVEPOINT {PROBE_SAVEPOINT}")
+        return rows
+
+    def probe(self, kind: str, name: Name, table: Name | None = None) -> bool | None:
+        if kind in ("table", "view", "sequence", "index"):
+            rows = self.query(PROBE_RELATION, (self._regclass(name),))
+            return None if rows is None else any(RELATION_KINDS.get(r[0]) == kind for r in rows)
+        if kind == "constraint" and table is not None:
+            rows = self.query(PROBE_CONSTRAINT, (name.key(self.kind), self._regclass(table)))
+            return None if rows is None else bool(rows)
         return None
+
+    def columns(self, table: Name) -> list[str]:
+        return [r[0] for r in self.query(TABLE_COLUMNS, (self._regclass(table),)) or []]
+
+    def _regclass(self, name: Name) -> str:
+        """``name`` as to_regclass() reads it: each part quoted as the server folds it."""
+        # Only the last part's quoting is known; a schema is taken as written unquoted (folded to lower case).
+        return ".".join(self.quote(p) for p in [*(s.lower() for s in name.parts[:-1]), name.key(self.kind)])
+
+    def quote(self, ident: str) -> str:
+        return '"' + ident.replace('"', '""') + '"'
+
+    def null_safe_equal(self, left: str, right: str) -> str:
+        return f"{left} IS NOT DISTINCT FROM {right}"
 
     def describe(self, error: BaseException) -> str:
         state = getattr(error, "sqlstate", None)

@@ -9,17 +9,18 @@ from datetime import datetime
 
 from ..config import DatabaseURL
 from ..errors import ConfigError
-from ..sqltext import is_drop
 from .base import HISTORY_COLUMNS, BatchOutcome, as_time, Database, HistoryRow, bad_shape, cannot_create_history, client_host, connect_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
 if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
-    from typing import Sequence
+    from typing import Any, Sequence
 
+    from ..intent import Name
     from ..splitter import Statement
     from .base import Notify
     from .lease import LeaseDriver
+    from .faults import Fault
 
 CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS main.sqlrun_history (
     version INTEGER PRIMARY KEY,
@@ -38,11 +39,6 @@ CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS main.sqlrun_history (
 SELECT_HISTORY = f"SELECT {', '.join(HISTORY_COLUMNS)} FROM main.sqlrun_history"
 INSERT_HISTORY = f"INSERT INTO main.sqlrun_history ({', '.join(HISTORY_COLUMNS)}) VALUES ({', '.join('?' * len(HISTORY_COLUMNS))})"
 
-# SQLite reports "already exists" and "duplicate column" only as the generic SQLITE_ERROR, so for those the
-# message is all there is; constraint violations have extended result codes of their own.
-EXISTS_MESSAGES = ("already exists", "duplicate column name")
-MISSING_MESSAGES = ("no such table", "no such index", "no such trigger", "no such view", "no such column")
-DUPLICATE_CODES = {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
 BUSY_TIMEOUT = 30.0
 # Connection settings a script may change and the next one would inherit (PRAGMA foreign_keys is a no-op
 # inside a transaction, but a no-transaction script's sticks); read at the first script, restored before each.
@@ -156,19 +152,31 @@ class SQLiteDatabase(Database):
                 return BatchOutcome(done, exc)
         return BatchOutcome(len(statements))
 
-    def tolerated(self, error: BaseException, statement: Statement) -> str | None:
-        if not isinstance(error, sqlite3.Error):
+    def fault(self, error: BaseException) -> Fault:
+        from .faults import sqlite_fault
+
+        return sqlite_fault(error)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple] | None:
+        try:
+            return self.conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.Error:
             return None
-        name = getattr(error, "sqlite_errorname", "")
-        message = str(error)
-        if name in DUPLICATE_CODES or (not name and isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in message):
-            return f"duplicate entry ({message})"
-        if name in ("SQLITE_ERROR", ""):
-            if any(m in message for m in EXISTS_MESSAGES):
-                return message
-            if is_drop(statement.text) and any(m in message for m in MISSING_MESSAGES):
-                return message
-        return None
+
+    def probe(self, kind: str, name: Name, table: Name | None = None) -> bool | None:
+        if kind not in ("table", "view", "index", "trigger"):
+            return None
+        rows = self.query("SELECT type FROM sqlite_master WHERE name = ? COLLATE NOCASE", (name.last,))
+        return None if rows is None else any(r[0] == kind for r in rows)
+
+    def columns(self, table: Name) -> list[str]:
+        return [r[1] for r in self.query(f"PRAGMA table_info({self.quote(table.last)})") or []]
+
+    def quote(self, ident: str) -> str:
+        return '"' + ident.replace('"', '""') + '"'
+
+    def null_safe_equal(self, left: str, right: str) -> str:
+        return f"{left} IS {right}"
 
     def describe(self, error: BaseException) -> str:
         name = getattr(error, "sqlite_errorname", None)
