@@ -219,8 +219,8 @@ class MySQLDatabase(Database):
             if ready and str(ready[0][1]).upper() != "ON":
                 self.close()
                 raise connect_error(
-                    self.url, "this Galera node is not ready (wsrep_ready=OFF: it has no quorum, or is still joining); "
-                    "point --database-url at a node of the primary component, or --wait for this one"
+                    self.url, "this Galera node is not ready (wsrep_ready=OFF; its queries fail with 1047): it has no "
+                    "quorum, or is still joining; point --database-url at a node of the primary component, or --wait for this one"
                 )
             # Reads wait until this node has applied every write the cluster committed before them: a
             # runner that takes the lock after one on another node must see that runner's history rows.
