@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -164,10 +165,28 @@ def test_an_expired_lease_is_taken_over_with_a_warning(target: TempDatabase, scr
     assert target.query("SELECT COUNT(*) FROM sqlrun_lock") == [(0,)], "its release deletes nothing of another's"
 
 
+def test_a_late_renewal_keeps_the_lease_while_the_row_is_still_ours(target: TempDatabase) -> None:
+    lease = lease_on(target.url, ttl=0.4)
+    assert lease.try_acquire()
+    time.sleep(0.35)  # past three quarters of its time to live without a renewal (a stalled heartbeat)
+
+    lease.check()  # renewed now: nobody took it over, since taking over changes the row
+
+    assert lease.current() is not None and lease.current().beat == 1
+    lease.release()
+
+
 def test_a_holder_that_cannot_renew_calls_its_lease_lost(target: TempDatabase) -> None:
     lease = lease_on(target.url, ttl=0.4)
     assert lease.try_acquire()
     lease.check()  # fresh: held
+    error = lease.driver.errors[0]
+
+    def unreachable() -> None:
+        raise error("the server is gone")
+
+    lease._close()  # its connection dies, and no new one can be made
+    lease.driver = replace(lease.driver, connect=unreachable)
     time.sleep(0.35)  # past three quarters of its time to live without a renewal
 
     with pytest.raises(LockLostError, match="could not be renewed"):

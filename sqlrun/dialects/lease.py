@@ -80,6 +80,7 @@ class Lease:
         self._lost: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._mutex = threading.Lock()  # the connection is shared by the heartbeat and check()
 
     # --- SQL ----------------------------------------------------------------------------------------
     def _sql(self, text: str) -> str:
@@ -143,12 +144,15 @@ class Lease:
         return Holder(rows[0][0], rows[0][1], int(rows[0][2]), rows[0][3] / 1000) if rows else None
 
     def _try_take_over(self) -> bool:
+        asked = time.monotonic()
         other = self.current()
         now = time.monotonic()
         if other is None:
             return False  # released since the insert failed: the next attempt inserts
-        if self._seen is None or self._seen[0] != other:
-            self._seen = (other, now)  # alive (renewed, or a new holder): start counting again
+        if self._seen is None or self._seen[0] != other or now - asked > other.ttl / RENEWALS_PER_LEASE:
+            # Alive (renewed, or a new holder): count again. So too after a slow read: the cluster stalled
+            # (on Galera, DDL blocks every node while it runs), and the holder could not renew meanwhile either.
+            self._seen = (other, now)
             return False
         if now - self._seen[1] < other.ttl:
             return False
@@ -175,28 +179,35 @@ class Lease:
 
     def _beat(self) -> None:
         interval = self.ttl / RENEWALS_PER_LEASE
-        while not self._stop.wait(interval):
+        while not self._stop.wait(interval) and self._lost is None:
             try:
-                renewed = self._execute("UPDATE {table} SET beat = beat + 1 WHERE name = ? AND token = ?", (self.name, self.token))
+                self.renew()
             except self.driver.errors:
                 self._close()  # reconnect at the next beat; check() says when too long went by without one
-                continue
-            if renewed != 1:
-                self._lost = f"the lease row {self.name!r} in {LOCK_TABLE} was taken over by another runner"
-                return
-            self._renewed = time.monotonic()
 
     def renew(self) -> None:
-        """Renew once now (the heartbeat does this by itself; tests and short runs may call it)."""
-        if self._execute("UPDATE {table} SET beat = beat + 1 WHERE name = ? AND token = ?", (self.name, self.token)) != 1:
-            self._lost = f"the lease row {self.name!r} in {LOCK_TABLE} was taken over by another runner"
-        else:
-            self._renewed = time.monotonic()
+        """Renew once now (the heartbeat does this by itself); a row that is no longer ours marks the lease lost."""
+        with self._mutex:
+            sent = time.monotonic()
+            renewed = self._execute("UPDATE {table} SET beat = beat + 1 WHERE name = ? AND token = ?", (self.name, self.token))
+            if renewed != 1:
+                self._lost = f"the lease row {self.name!r} in {LOCK_TABLE} was taken over by another runner"
+            else:
+                self._renewed = max(self._renewed, sent)  # counted from before the UPDATE: on the safe side
 
     def check(self) -> None:
-        """Raise LockLostError when the lease is no longer certainly held."""
+        """Raise LockLostError when the lease is no longer certainly held.
+
+        A lease not renewed for a while (the heartbeat was blocked, say by DDL holding a Galera cluster) is
+        renewed here first: if the row is still ours, nobody took it over, since taking over changes it.
+        """
         if self._lost is None and time.monotonic() - self._renewed > self.ttl * LOST_AFTER:
-            self._lost = f"the lease row {self.name!r} in {LOCK_TABLE} could not be renewed for {self.ttl * LOST_AFTER:.0f}s"
+            try:
+                self.renew()
+            except self.driver.errors:
+                self._close()
+            if self._lost is None and time.monotonic() - self._renewed > self.ttl * LOST_AFTER:
+                self._lost = f"the lease row {self.name!r} in {LOCK_TABLE} could not be renewed for {self.ttl * LOST_AFTER:.0f}s"
         if self._lost is not None:
             raise LockLostError(f"lost the migration lock: {self._lost}; nothing more was applied: run again")
 
