@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .dialects import Database
 
 HISTORY_TABLE = "sqlrun_history"
+LOCK_TABLE = "sqlrun_lock"  # the lease lock's table (sqlrun/dialects/lease.py), made by --lock=table
 
 
 @dataclass(frozen=True)
@@ -142,9 +143,9 @@ def catalog_for(kind: str) -> Any:
 
 @dataclass(frozen=True)
 class Scope:
-    """What to leave out of a snapshot: tables by name (sqlrun's history by default), and whether to read data."""
+    """What to leave out of a snapshot: tables by name (sqlrun's history and lock by default), and whether to read data."""
 
-    exclude: frozenset[str] = field(default_factory=lambda: frozenset({HISTORY_TABLE}))
+    exclude: frozenset[str] = field(default_factory=lambda: frozenset({HISTORY_TABLE, LOCK_TABLE}))
     data: bool = True
 
 

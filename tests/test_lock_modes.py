@@ -108,6 +108,16 @@ def test_an_unknown_lock_mode_is_a_usage_error(capsys: pytest.CaptureFixture[str
     assert "invalid choice: 'advisory'" in capsys.readouterr().err
 
 
+def test_the_lock_table_is_sqlruns_own_and_left_out_of_schema_snapshots(target: TempDatabase, scripts, cli) -> None:
+    from sqlrun.snapshot import take_url
+
+    assert cli("--database-url", target.url, "--dir", str(scripts(SCRIPTS)), "--lock", "table").code == 0
+
+    assert "sqlrun_lock" in target.tables()
+    tables = take_url(target.url).tables()
+    assert "items" in tables and "sqlrun_lock" not in tables and "sqlrun_history" not in tables
+
+
 def test_the_library_takes_the_lock_mode(target: TempDatabase, scripts) -> None:
     import sqlrun
 

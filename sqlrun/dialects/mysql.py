@@ -53,6 +53,7 @@ RACE_CODES = (1062, 1213)
 # What tells a replica or a read-only session (SHOW VARIABLES shows the session's values; names missing
 # from a server's version are simply absent: super_read_only is MySQL's, tx_read_only MariaDB's).
 PROBED_VARIABLES = ("wsrep_on", "read_only", "super_read_only", "innodb_read_only", "tx_read_only", "transaction_read_only")
+PROBED = (*PROBED_VARIABLES, "version")
 ACCESS_DENIED = (1044, 1045, 1698)
 DEFAULT_CONNECT_TIMEOUT = 10
 INT_OPTIONS = {"connect_timeout", "read_timeout", "write_timeout", "port", "max_allowed_packet"}
@@ -156,6 +157,7 @@ class MySQLDatabase(Database):
         self._prelude: list[str] = []  # statements sent in front of the next script's first batch
         self._fenced = False  # the working session holds its fence lock (see Database.lock)
         self.galera = False  # @@wsrep_on: GET_LOCK and row locks are local to the node (see choose_lock)
+        self.tidb = False
         self._read_only: str | None = None
         # The history rows as last read: a row is replaced only if it is still the one read, so that two
         # runners recording the same version see the clash instead of the last writer silently winning.
@@ -211,9 +213,11 @@ class MySQLDatabase(Database):
 
     def _probed(self) -> MySQLDatabase:
         """Learn whether this is a Galera node and whether it takes writes; a Galera node not ready is a ConnectError."""
-        names = ", ".join(f"'{n}'" for n in PROBED_VARIABLES)
+        names = ", ".join(f"'{n}'" for n in PROBED)
         found = {k.lower(): str(v).upper() for k, v in self._query(f"SHOW VARIABLES WHERE Variable_name IN ({names})")}
         self.galera = found.get("wsrep_on") == "ON"
+        # Older TiDB releases accepted GET_LOCK as a no-op (recent ones make it cluster-wide): the lease holds on all.
+        self.tidb = "TIDB" in found.get("version", "")
         if self.galera:
             ready = self._query("SHOW STATUS LIKE 'wsrep_ready'")
             if ready and str(ready[0][1]).upper() != "ON":
@@ -434,6 +438,8 @@ class MySQLDatabase(Database):
     def choose_lock(self, mode: str) -> LockChoice:
         if mode == "auto" and self.galera:
             return LockChoice("table", "Galera cluster (@@wsrep_on), where GET_LOCK holds on one node only")
+        if mode == "auto" and self.tidb:
+            return LockChoice("table", "TiDB, where older releases made GET_LOCK a no-op")
         if mode == "auto":
             return LockChoice("session", "GET_LOCK")
         return super().choose_lock(mode)
