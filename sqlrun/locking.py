@@ -50,6 +50,8 @@ class HeldLock:
 def take(db: Database, options: Options, reporter: Reporter) -> HeldLock:
     """Take the lock ``options.lock`` asks for on ``db``, saying which one in one line."""
     choice = db.choose_lock(options.lock)
+    if choice.warning:
+        reporter.warning(choice.warning)
     if choice.mode == "none":
         reporter.warning(NONE_WARNING)
         return HeldLock(db, choice)

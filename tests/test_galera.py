@@ -108,6 +108,18 @@ def test_twelve_runners_on_three_nodes_apply_each_script_exactly_once(galera: Ga
     assert query(galera, database, "SELECT COUNT(*) FROM sqlrun_lock") == [(0,)], "every lease was released"
 
 
+def test_a_session_lock_asked_for_on_galera_is_taken_with_a_warning(galera: GaleraCluster, tmp_path: Path) -> None:
+    folder = write_scripts(tmp_path, SCRIPTS)
+    database = new_database(galera)
+
+    result = run(tmp_path, "--database-url", galera.node(2).url(database), "--dir", str(folder), "--lock", "session")
+
+    assert result.code == 0, result.text
+    assert "warning: --lock=session on a Galera cluster: GET_LOCK holds on this node only" in result.err
+    assert "lock: sqlrun:" in result.out and "(session: --lock)" in result.out
+    assert "sqlrun_lock" not in [r[0] for r in query(galera, database, "SHOW TABLES")]
+
+
 def test_the_runners_own_node_killed_mid_run_is_exit_4_and_a_rerun_converges(galera: GaleraCluster, tmp_path: Path) -> None:
     slow = {"001_log.sql": SCRIPTS["001_log.sql"], "002_slow.sql": "DO SLEEP(8);\nINSERT INTO log (script) VALUES (2);\n"}
     folder = write_scripts(tmp_path, slow)

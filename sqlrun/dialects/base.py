@@ -61,6 +61,7 @@ class LockChoice:
 
     mode: str
     why: str
+    warning: str = ""  # said before taking it: the user chose a lock that does not hold here
 
 
 @dataclass(frozen=True)

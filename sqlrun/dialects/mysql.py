@@ -442,6 +442,9 @@ class MySQLDatabase(Database):
             return LockChoice("table", "TiDB, where older releases made GET_LOCK a no-op")
         if mode == "auto":
             return LockChoice("session", "GET_LOCK")
+        if mode == "session" and self.galera:
+            return LockChoice("session", "--lock", "--lock=session on a Galera cluster: GET_LOCK holds on this node only, so "
+                              "runners on other nodes are not kept out; --lock=auto takes the lease row")
         return super().choose_lock(mode)
 
     def lease_driver(self) -> LeaseDriver:
