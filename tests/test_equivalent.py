@@ -36,6 +36,7 @@ IN_PLACE = {
         ("ALTER TABLE child ADD CHECK ((id > 0))", "child_id_check"),
         ("CREATE INDEX ON child (parent_id)", "child_parent_id_idx"),
         ("create index on child using btree (parent_id)", "child_parent_id_idx"),
+        ("CREATE INDEX CONCURRENTLY ON child (parent_id)", "child_parent_id_idx"),
     ],
     "mysql": [
         ("ALTER TABLE child ADD UNIQUE (email)", "email"),
