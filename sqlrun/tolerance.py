@@ -41,17 +41,24 @@ def needs_look(text: str, kind: str) -> bool:
 
     Called for statements starting with A or C only; it must stay cheap for everything else.
     """
-    return False
+    from .equivalent import needs_look as candidate
+
+    return candidate(text, kind)
 
 
 def look(db: Database, statement: Statement) -> str | None:
     """Why a statement ``needs_look`` selected is already in place (naming the equivalent object), else None."""
-    return None
+    from .equivalent import look as equivalent
+
+    return equivalent(db, statement)
 
 
 def primary_key_in_place(db: Database, table: Name, action: Action, text: str) -> str | None:
     """Why a re-added primary key (``action`` of an ALTER on ``table``) is in place, else None (a real error)."""
-    return None
+    from .equivalent import catalog_table
+    from .equivalent import primary_key_in_place as same_key
+
+    return same_key(db, catalog_table(table.parts, table.quoted, db.kind), text)
 
 
 # --- the rule ------------------------------------------------------------------------------------------------------

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from conftest import TempDatabase, make_database
+from conftest import IN_CI, TempDatabase, make_database, server_url
 from sqlrun.config import parse_url
 from sqlrun.dialects import Database, open_database
 from sqlrun.equivalent import Key, needs_look, parse, primary_key_in_place
 from sqlrun.equivalent import look as equivalent_look
-from sqlrun.snapshot import table_items
+from sqlrun.snapshot import diff, table_items, take_url
 from sqlrun.splitter import split
 
 SCHEMA = {
@@ -160,3 +164,80 @@ def test_the_first_look_is_cheap_and_selects_only_candidates() -> None:
     assert not needs_look("CREATE INDEX child_idx ON child (id)", "postgresql")
     assert not needs_look("ALTER TABLE child ADD COLUMN note TEXT", "postgresql")
     assert not needs_look("ALTER TABLE child ADD UNIQUE (email)", "sqlite")
+
+
+# --- adoption: a database the official client built from the same script, then sqlrun -----------------------
+
+ADOPTED = {
+    "postgresql": """CREATE TABLE parent (id INTEGER NOT NULL, name TEXT);
+ALTER TABLE ONLY parent ADD CONSTRAINT parent_pkey PRIMARY KEY (id);
+CREATE TABLE child (id INTEGER NOT NULL, parent_id INTEGER, email TEXT);
+ALTER TABLE ONLY child ADD CONSTRAINT child_pkey PRIMARY KEY (id);
+ALTER TABLE child ADD UNIQUE (email);
+ALTER TABLE child ADD FOREIGN KEY (parent_id) REFERENCES parent (id);
+ALTER TABLE child ADD CHECK (id > 0);
+CREATE INDEX ON child (parent_id);
+INSERT INTO parent (id, name) VALUES (1, 'one');
+""",
+    "mysql": """CREATE TABLE parent (id INTEGER NOT NULL, name VARCHAR(20));
+ALTER TABLE parent ADD PRIMARY KEY (id);
+CREATE TABLE child (id INTEGER NOT NULL, parent_id INTEGER, email VARCHAR(50), note VARCHAR(50));
+ALTER TABLE child ADD PRIMARY KEY (id);
+ALTER TABLE child ADD UNIQUE (email);
+ALTER TABLE child ADD FOREIGN KEY (parent_id) REFERENCES parent (id);
+ALTER TABLE child ADD CHECK (id > 0);
+ALTER TABLE child ADD INDEX (note);
+INSERT INTO parent (id, name) VALUES (1, 'one');
+""",
+    "sqlite": """CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id), email TEXT UNIQUE, CHECK (id > 0));
+CREATE INDEX child_parent ON child (parent_id);
+INSERT INTO parent (id, name) VALUES (1, 'one');
+""",
+}
+
+
+def client_built(database: TempDatabase, script: Path) -> None:
+    """Run ``script`` with the database's own command-line client, stopping at the first error."""
+    if database.kind == "sqlite":
+        command = ["sqlite3", "-bail", str(database.path)]
+    elif database.kind == "postgresql":
+        url = server_url("postgresql")
+        command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
+                   "-U", url.user or "postgres", "-d", database.name]
+    else:
+        url = server_url("mysql")
+        command = ["mariadb", "-h", url.host or "127.0.0.1", "-P", str(url.port or 3306), "-u", url.user or "root", database.name]
+    binary = shutil.which(command[0])
+    if binary is None:
+        pytest.fail(f"{command[0]} (the official client) is not installed") if IN_CI else pytest.skip(f"{command[0]} not installed")
+    password = "" if database.kind == "sqlite" else server_url(database.kind).password or ""
+    env = {**os.environ, "PGPASSWORD": password, "MYSQL_PWD": password}
+    subprocess.run(command, stdin=script.open("rb"), check=True, capture_output=True, env=env)
+
+
+def test_adopting_a_client_built_database_makes_no_duplicates(db: TempDatabase, scripts, cli) -> None:
+    folder = scripts({"001_schema.sql": ADOPTED[db.kind]})
+    client_built(db, folder / "001_schema.sql")
+    before = take_url(db.url)
+    result = cli("apply", "--database-url", db.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    after = take_url(db.url)
+    assert diff(before, after) == []
+    names = {i.name for i in after.items}
+    assert not names & {"child_email_key1", "child_parent_id_fkey1", "child_id_check1", "child_parent_id_idx1", "email_2", "child_ibfk_2", "note_2"}
+    [(version, name, state, _, tolerated)] = db.history()
+    assert (version, name, state) == (1, "schema", "applied")
+    assert tolerated >= 4  # every statement but the seed row's is in place (tables, keys, indexes)
+
+
+def test_a_re_added_primary_key_on_other_columns_is_a_real_error(server: TempDatabase, scripts, cli) -> None:
+    folder = scripts({"001_schema.sql": ADOPTED[server.kind]})
+    client_built(server, folder / "001_schema.sql")
+    text = ADOPTED[server.kind].replace("child ADD CONSTRAINT child_pkey PRIMARY KEY (id)", "child ADD CONSTRAINT child_pkey PRIMARY KEY (email)")
+    (folder / "001_schema.sql").write_text(text.replace("ALTER TABLE child ADD PRIMARY KEY (id)", "ALTER TABLE child ADD PRIMARY KEY (email)"))
+    result = cli("apply", "--database-url", server.url, "--dir", str(folder))
+    assert result.code == 1, result.text
+    assert "001_schema.sql:4" in result.text
+    # not recorded as applied (MySQL, whose DDL commits as it runs, records it as failed)
+    assert [row[2] for row in server.history()] in ([], ["failed"])
