@@ -152,3 +152,23 @@ def _raw(kind: str) -> str:
     from conftest import _raw_url
 
     return _raw_url(server_url(kind).with_database("unused"))
+
+
+UNNAMED = {
+    "postgresql": "CREATE TABLE parent (id INTEGER NOT NULL);\nALTER TABLE ONLY parent ADD CONSTRAINT parent_pkey PRIMARY KEY (id);\n"
+    "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER, email TEXT);\nALTER TABLE child ADD UNIQUE (email);\n"
+    "ALTER TABLE child ADD FOREIGN KEY (parent_id) REFERENCES parent (id);\nALTER TABLE child ADD CHECK (id > 0);\n"
+    "CREATE INDEX ON child (parent_id);\n",
+    "mysql": "CREATE TABLE parent (id INTEGER NOT NULL);\nALTER TABLE parent ADD PRIMARY KEY (id);\n"
+    "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER, email VARCHAR(50));\nALTER TABLE child ADD UNIQUE (email);\n"
+    "ALTER TABLE child ADD FOREIGN KEY (parent_id) REFERENCES parent (id);\nALTER TABLE child ADD CHECK (id > 0);\n"
+    "ALTER TABLE child ADD INDEX (email, parent_id);\n",
+}
+
+
+@pytest.mark.parametrize("kind", ["mysql", "postgresql"])
+def test_unnamed_keys_and_re_added_primary_keys_converge(kind: str, scripts) -> None:
+    require(kind)
+    result = sqlrun.check(_raw(kind), scripts({"001_schema.sql": UNNAMED[kind]}))
+    assert result.converges, result.findings
+    assert result.tolerated >= 6  # tables, the re-added key and every unnamed object: each shown in place
