@@ -92,8 +92,9 @@ def same(name: str | None, target: Name | None, kind: str) -> bool:
     return name.lower() == target.last.lower()
 
 
-# What an error may call the object a CREATE of each kind makes, when it names it; "relation" and the like are
-# ambiguous (a view, a sequence, an index are relations too), and the catalog is asked what the object is.
+# What an error may call the object a CREATE of each kind makes. For tables, views, sequences and indexes the
+# errors are ambiguous (PostgreSQL's "relation", MySQL's 1050, SQLite's "table v already exists" for a view):
+# the catalog is asked what the object is.
 _DIRECT = {
     "table": {"table"}, "index": {"index"}, "trigger": {"trigger"}, "view": {"view"}, "sequence": {"sequence"},
     "function": {"function", "routine"}, "procedure": {"procedure", "routine"}, "schema": {"schema", "database"},
@@ -108,12 +109,14 @@ def _created(db: Database, intent: Create, fault: Fault) -> Verdict:
         return Verdict(False, "the rows already there hold duplicate keys: the unique index cannot be built over them")
     if fault.what != "exists" or intent.name is None or not same(fault.name, intent.name, db.kind):
         return Verdict(False)
-    label = f"{intent.kind} {intent.name}"
-    if fault.kind in _DIRECT.get(intent.kind, ()) and (intent.kind not in _RELATIONS or db.kind != "sqlite"):
-        return Verdict(True, f"{label} already exists")
-    if intent.kind in _RELATIONS and db.probe(intent.kind, intent.name) is True:
-        return Verdict(True, f"{label} already exists")
-    return Verdict(False, f"an object named {fault.name} exists, but it is not a {intent.kind}")
+    on = f" on {intent.table}" if intent.table else ""
+    if intent.kind in _RELATIONS:  # the catalog says what it is (and, for an index, which table it is on)
+        proven = db.probe(intent.kind, intent.name, intent.table) is True
+    else:
+        proven = fault.kind in _DIRECT.get(intent.kind, ())
+    if proven:
+        return Verdict(True, f"{intent.kind} {intent.name}{on} already exists")
+    return Verdict(False, f"an object named {fault.name} exists, but it is not this {intent.kind}{on}")
 
 
 def _dropped(db: Database, statement: Statement, intent: Drop, fault: Fault) -> Verdict:
@@ -197,9 +200,12 @@ def _adds(db: Database, intent: Alter, action: Action, fault: Fault) -> bool:
         return False
     if fault.name is None and fault.kind == "constraint" and action.name is not None:  # MariaDB's errno 121
         return action.what in ("constraint", "foreign") and db.probe("constraint", action.name, intent.table) is True
-    if not same(fault.name, action.name, db.kind):
+    if not same(fault.name, action.name, db.kind) or (fault.table and not same(fault.table, intent.table, db.kind)):
         return False
-    return (fault.kind == "column") == (action.what == "column")
+    if (fault.kind == "column") != (action.what == "column"):
+        return False
+    # PostgreSQL's "relation n already exists" is any index, sequence or table named n: it must be an index on t.
+    return fault.kind != "relation" or db.probe("index", action.name, intent.table) is True
 
 
 def _drops(db: Database, action: Action, fault: Fault) -> bool:

@@ -167,3 +167,64 @@ def test_a_duplicate_named_object_is_in_place_and_counted(db: TempDatabase, scri
         assert f"001_items.sql:{line}: tolerated" in result.err, result.err
     assert db.history() == [(1, "items", "applied", 1, 4)]
     assert db.query("SELECT id, name FROM items") == [(1, "one")]
+
+
+def test_an_index_of_that_name_on_another_table_is_not_in_place(db: TempDatabase, scripts, cli) -> None:
+    db.execute("CREATE TABLE a (x INTEGER)")
+    db.execute("CREATE TABLE b (x INTEGER)")
+    db.execute("CREATE INDEX ix_x ON a (x)")
+    folder = scripts({"001_b.sql": "CREATE INDEX ix_x ON b (x);\n"})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    if db.kind == "mysql":  # index names belong to their table there: the index on b is simply created
+        assert result.code == 0, result.text
+        return
+    assert result.code == 1, result.text
+    assert "001_b.sql:1: statement failed: CREATE INDEX ix_x ON b" in result.err, result.err
+    assert "not this index on b" in result.err, result.err
+    _not_applied(db)
+
+
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+def test_a_unique_constraint_named_like_an_index_elsewhere_is_not_in_place(db: TempDatabase, scripts, cli) -> None:
+    db.execute("CREATE TABLE a (x INTEGER)")
+    db.execute("CREATE TABLE b (x INTEGER)")
+    db.execute("CREATE INDEX uq_x ON a (x)")
+    folder = scripts({"001_b.sql": "ALTER TABLE b ADD CONSTRAINT uq_x UNIQUE (x);\n"})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 1, result.text
+    assert "001_b.sql:1: statement failed: ALTER TABLE b ADD CONSTRAINT uq_x" in result.err, result.err
+
+
+@pytest.mark.parametrize("db", ["mysql", "postgresql"], indirect=True)
+def test_a_drop_of_several_tables_still_drops_those_there(db: TempDatabase, scripts, cli) -> None:
+    db.execute("CREATE TABLE here (x INTEGER)")
+    folder = scripts({"001_drop.sql": "DROP TABLE gone, here;\n"})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    assert "001_drop.sql:1: tolerated" in result.err and "gone does not exist" in result.err, result.err
+    assert "here" not in db.tables()
+    assert db.history() == [(1, "drop", "applied", 0, 1)]
+
+
+@pytest.mark.parametrize("db", ["mysql", "postgresql"], indirect=True)
+def test_a_named_foreign_key_already_there_is_in_place(db: TempDatabase, scripts, cli) -> None:
+    parent = "CREATE TABLE parent (id INTEGER PRIMARY KEY)"
+    child = "CREATE TABLE child (id INTEGER PRIMARY KEY, pid INTEGER)"
+    fk = "ALTER TABLE child ADD CONSTRAINT fk_child_parent FOREIGN KEY (pid) REFERENCES parent (id)"
+    for sql in (parent, child, fk):
+        db.execute(sql)
+    folder = scripts({"001_fk.sql": f"{parent};\n{child};\n{fk};\n"})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    assert "001_fk.sql:3: tolerated" in result.err and "fk_child_parent" in result.err, result.err
+    assert db.history() == [(1, "fk", "applied", 0, 3)]
+
+
+def test_a_drop_of_a_missing_trigger_is_in_place(db: TempDatabase, scripts, cli) -> None:
+    db.execute("CREATE TABLE t (x INTEGER)")
+    drop = "DROP TRIGGER t_audit ON t" if db.kind == "postgresql" else "DROP TRIGGER t_audit"
+    folder = scripts({"001_trigger.sql": f"{drop};\n"})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    assert "001_trigger.sql:1: tolerated" in result.err, result.err
+    assert db.history() == [(1, "trigger", "applied", 0, 1)]

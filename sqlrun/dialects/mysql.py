@@ -37,13 +37,17 @@ CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS {table} (
 ) DEFAULT CHARSET=utf8mb4"""
 
 # Catalog look-ups, made only after an error, to prove a statement in place.
-PROBE_RELATION = "SELECT table_type FROM information_schema.tables WHERE table_schema = %s AND table_name = %s"
+PROBE_RELATION = "SELECT table_type FROM information_schema.tables WHERE table_schema = COALESCE(%s, DATABASE()) AND table_name = %s"
 RELATION_TYPES = {"BASE TABLE": "table", "VIEW": "view", "SEQUENCE": "sequence", "SYSTEM VERSIONED": "table"}
 PROBE_CONSTRAINT = (
-    "SELECT 1 FROM information_schema.table_constraints WHERE constraint_schema = %s AND table_name = %s AND constraint_name = %s"
+    "SELECT 1 FROM information_schema.table_constraints"
+    " WHERE constraint_schema = COALESCE(%s, DATABASE()) AND table_name = %s AND constraint_name = %s"
 )
-PROBE_INDEX = "SELECT 1 FROM information_schema.statistics WHERE table_schema = %s AND table_name = %s AND index_name = %s"
-TABLE_COLUMNS = "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position"
+PROBE_INDEX = "SELECT 1 FROM information_schema.statistics WHERE table_schema = COALESCE(%s, DATABASE()) AND table_name = %s AND index_name = %s"
+TABLE_COLUMNS = (
+    "SELECT column_name FROM information_schema.columns WHERE table_schema = COALESCE(%s, DATABASE()) AND table_name = %s"
+    " ORDER BY ordinal_position"
+)
 UNKNOWN_DATABASE = 1049
 # 1290 ER_OPTION_PREVENTS_STATEMENT (--read-only), 1792 ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION,
 # 1836 ER_READ_ONLY_MODE (innodb_read_only)
@@ -407,22 +411,16 @@ class MySQLDatabase(Database):
             return None
 
     def probe(self, kind: str, name: Name, table: Name | None = None) -> bool | None:
-        schema = name.parts[-2] if len(name.parts) > 1 else self.database
         if kind in ("table", "view", "sequence"):
-            rows = self.query(PROBE_RELATION, (schema, name.last))
+            rows = self.query(PROBE_RELATION, (_schema(name), name.last))
             return None if rows is None else any(RELATION_TYPES.get(r[0]) == kind for r in rows)
-        if kind == "constraint" and table is not None:
-            schema = table.parts[-2] if len(table.parts) > 1 else self.database
-            rows = self.query(PROBE_CONSTRAINT, (schema, table.last, name.last))
-            return None if rows is None else bool(rows)
-        if kind == "index" and table is not None:
-            rows = self.query(PROBE_INDEX, (schema, table.last, name.last))
+        if kind in ("constraint", "index") and table is not None:
+            rows = self.query(PROBE_CONSTRAINT if kind == "constraint" else PROBE_INDEX, (_schema(table), table.last, name.last))
             return None if rows is None else bool(rows)
         return None
 
     def columns(self, table: Name) -> list[str]:
-        schema = table.parts[-2] if len(table.parts) > 1 else self.database
-        return [r[0] for r in self.query(TABLE_COLUMNS, (schema, table.last)) or []]
+        return [r[0] for r in self.query(TABLE_COLUMNS, (_schema(table), table.last)) or []]
 
     def quote(self, ident: str) -> str:
         return quote_ident(ident)
@@ -518,6 +516,11 @@ def _setting(value: Any) -> str:
 def _packet(texts: list[str]) -> str:
     """Statements joined into one packet; a text that already ends in ';' (``end;$$``) gets no second one."""
     return "".join(t + ("\n" if t[-1] == ";" else "\n;\n") for t in texts[:-1]) + texts[-1]
+
+
+def _schema(name: Name) -> str | None:
+    """The database a name is in when it says (db.t), else None: the session's current one (a script may USE another)."""
+    return name.parts[-2] if len(name.parts) > 1 else None
 
 
 def _history_values(row: HistoryRow) -> list[Any]:

@@ -40,6 +40,7 @@ CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS {table} (
 PROBE_RELATION = "SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)"
 RELATION_KINDS = {"r": "table", "p": "table", "f": "table", "v": "view", "m": "view", "S": "sequence", "i": "index", "I": "index"}
 PROBE_CONSTRAINT = "SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = to_regclass(%s)"
+PROBE_INDEX_ON = "SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(%s) AND indrelid = to_regclass(%s)"
 TABLE_COLUMNS = "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
 PROBE_SAVEPOINT = "sqlrun_probe"
 NOT_IN_TRANSACTION = "25001"  # active_sql_transaction: CREATE INDEX CONCURRENTLY, CREATE DATABASE, VACUUM...
@@ -427,6 +428,9 @@ class PostgreSQLDatabase(Database):
         return rows
 
     def probe(self, kind: str, name: Name, table: Name | None = None) -> bool | None:
+        if kind == "index" and table is not None:
+            rows = self.query(PROBE_INDEX_ON, (self._regclass(name), self._regclass(table)))
+            return None if rows is None else bool(rows)
         if kind in ("table", "view", "sequence", "index"):
             rows = self.query(PROBE_RELATION, (self._regclass(name),))
             return None if rows is None else any(RELATION_KINDS.get(r[0]) == kind for r in rows)

@@ -166,8 +166,10 @@ class SQLiteDatabase(Database):
     def probe(self, kind: str, name: Name, table: Name | None = None) -> bool | None:
         if kind not in ("table", "view", "index", "trigger"):
             return None
-        rows = self.query("SELECT type FROM sqlite_master WHERE name = ? COLLATE NOCASE", (name.last,))
-        return None if rows is None else any(r[0] == kind for r in rows)
+        rows = self.query("SELECT type, tbl_name FROM sqlite_master WHERE name = ? COLLATE NOCASE", (name.last,))
+        if rows is None:
+            return None
+        return any(r[0] == kind and (table is None or r[1].lower() == table.last.lower()) for r in rows)
 
     def columns(self, table: Name) -> list[str]:
         return [r[1] for r in self.query(f"PRAGMA table_info({self.quote(table.last)})") or []]
