@@ -43,6 +43,7 @@ OVERLAP_BYTES = 1 << 20
 OVERLAP_DEPTH = 4  # batches split ahead of the one running: bounds the memory the overlap takes
 SWITCH_INTERVAL = 0.001  # seconds: how long the splitting thread may keep the GIL from the one waiting for it
 WAIT_NOTICE_SECONDS = 5.0
+_LOOK_START = "aAcC"  # ALTER and CREATE: only these may create an object without a name (tolerance.needs_look)
 # Cheap first look: only statements that may start with these words need a closer one.
 _SPECIAL_START = re.compile(
     r"(?:\s|--[^\n]*\n|#[^\n]*\n|/\*[^!].*?\*/)*(?:BEGIN|START|COMMIT|END|ROLLBACK|ABORT|USE)\b", re.IGNORECASE | re.DOTALL
@@ -688,7 +689,8 @@ def _batches(statements: Iterable[Statement], run: _ScriptRun) -> Iterator[list[
             run.used_use = run.used_use or is_use(stmt.text)
             if absorb and _is_absorbed(stmt, run):
                 continue
-        alone = db.runs_alone(stmt) or _needs_look(stmt, db.kind)
+        # A statement that may create an unnamed object is looked up in the catalog before it runs: alone.
+        alone = db.runs_alone(stmt) or (stmt.text[:1] in _LOOK_START and tolerance.needs_look(stmt.text, db.kind))
         if alone or len(batch) >= limit or size + len(stmt.text) > db.batch_bytes:
             if batch:
                 yield batch
@@ -751,7 +753,7 @@ def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = 
 
 def _needs_look(stmt: Statement, kind: str) -> bool:
     """Whether ``stmt`` creates an object without a name, to be looked up in the catalog before it runs (cheap first)."""
-    return stmt.text[:1] in "aAcC" and tolerance.needs_look(stmt.text, kind)
+    return stmt.text[:1] in _LOOK_START and tolerance.needs_look(stmt.text, kind)
 
 
 def _looked_up(run: _ScriptRun, stmt: Statement) -> bool:
