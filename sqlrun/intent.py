@@ -216,6 +216,17 @@ def _name(toks: Sequence[Token], i: int) -> tuple[Name | None, int]:
     return Name(tuple(parts), quoted, toks[start].start, toks[i - 1].end), i
 
 
+def _account(toks: Sequence[Token], i: int) -> tuple[Name | None, int]:
+    """A user or role: a name, or MySQL's 'user'@'host' (the user part is the name; the host is skipped)."""
+    if i < len(toks) and toks[i].kind == "s":
+        name, i = Name((_unquote(toks[i].text),), True, toks[i].start, toks[i].end), i + 1
+    else:
+        name, i = _name(toks, i)
+    if name is not None and i + 1 < len(toks) and toks[i].text == "@":
+        name, i = Name(name.parts, name.quoted, name.start, toks[i + 1].end), i + 2
+    return name, i
+
+
 def _unquote(text: str) -> str:
     if text[0] == "[":
         return text[1:-1]
@@ -248,7 +259,7 @@ def _read_create(toks: Sequence[Token], text: str) -> Create | None:
     i = _skip(toks, i, "IF", "NOT", "EXISTS")
     name: Name | None = None
     if _word(toks, i) != "ON":
-        name, i = _name(toks, i)
+        name, i = _account(toks, i) if kind in ("USER", "ROLE") else _name(toks, i)
     table = None
     if kind in ("INDEX", "TRIGGER"):
         table = _after(toks, i, "ON")
@@ -288,7 +299,7 @@ def _read_drop(toks: Sequence[Token], text: str) -> Drop | None:
     i = _skip(toks, i, "IF", "EXISTS")
     names: list[Name] = []
     while True:
-        name, i = _name(toks, i)
+        name, i = _account(toks, i) if kind in ("USER", "ROLE") else _name(toks, i)
         if name is None:
             return None
         if i < len(toks) and toks[i].text == "(":  # DROP FUNCTION f(int): the signature is part of the name

@@ -21,6 +21,7 @@ from sqlrun.config import DatabaseURL, parse_url
 from sqlrun.dialects import Database, HistoryRow, open_database
 from sqlrun.errors import ConfigError, ConnectError, LockTimeoutError
 from sqlrun.splitter import Statement
+from sqlrun.tolerance import settle
 
 NOTICES: list[str] = []
 
@@ -300,7 +301,8 @@ def test_a_batch_stops_at_the_first_failure_keeping_what_ran_before(target: tupl
     outcome = session.run_batch(batch)
     assert outcome.done == 2 and outcome.error is not None and not outcome.committed
     assert "missing_table" in session.describe(outcome.error)
-    assert session.tolerated(outcome.error, batch[2]) is None  # an INSERT into a missing table is a real error
+    assert session.fault(outcome.error).what == "missing"
+    assert not settle(session, batch[2], outcome.error).in_place  # an INSERT into a missing table is a real error
     assert session.run_batch([stmt("INSERT INTO t VALUES (5)")]).error is None  # the transaction goes on
     session.commit()
     assert [r[0] for r in db.query("SELECT id FROM t ORDER BY id")] == [1, 2, 5]
@@ -332,7 +334,8 @@ def test_describe_gives_the_servers_message(target: tuple[TempDatabase, Database
     assert outcome.done == 0 and outcome.error is not None
     text = session.describe(outcome.error)
     assert "SELEC" in text or "syntax" in text.lower()
-    assert session.tolerated(outcome.error, stmt("SELEC 1")) is None
+    assert session.fault(outcome.error).what == "other"
+    assert not settle(session, stmt("SELEC 1"), outcome.error).in_place
 
 
 @pytest.mark.parametrize("setup, repeat", [
@@ -349,8 +352,8 @@ def test_already_in_place_is_tolerated_with_a_reason(target: tuple[TempDatabase,
     again = stmt(repeat)
     outcome = session.run_batch([again])
     assert outcome.error is not None
-    reason = session.tolerated(outcome.error, again)
-    assert isinstance(reason, str) and reason
+    verdict = settle(session, again, outcome.error)
+    assert verdict.in_place and verdict.reason
 
 
 def test_a_missing_object_is_tolerated_only_when_dropping(target: tuple[TempDatabase, Database]) -> None:
@@ -358,7 +361,41 @@ def test_a_missing_object_is_tolerated_only_when_dropping(target: tuple[TempData
     session.begin(False)
     select = stmt("SELECT * FROM never_made")
     outcome = session.run_batch([select])
-    assert outcome.error is not None and session.tolerated(outcome.error, select) is None
+    assert outcome.error is not None and session.fault(outcome.error).what == "missing"
+    assert not settle(session, select, outcome.error).in_place
+
+
+def test_faults_name_the_object_an_error_is_about(target: tuple[TempDatabase, Database]) -> None:
+    _, session = target
+    make_table(session)
+    session.begin(False)
+    for text, what, name in (
+        ("CREATE TABLE t (id INTEGER)", "exists", "t"),
+        ("ALTER TABLE t ADD COLUMN id INTEGER", "exists", "id"),
+        ("DROP TABLE never_made", "missing", "never_made"),
+    ):
+        outcome = session.run_batch([stmt(text)])
+        assert outcome.error is not None, text
+        fault = session.fault(outcome.error)
+        assert (fault.what, fault.name) == (what, name), (text, fault)
+
+
+def test_catalog_look_ups_answer_inside_a_transaction(target: tuple[TempDatabase, Database]) -> None:
+    from sqlrun.intent import Name
+
+    db, session = target
+    make_table(session)
+    session.begin(True)
+    assert session.run_batch([stmt("INSERT INTO t VALUES (1)")]).error is None
+    t, nowhere = Name(("t",), False, 0, 0), Name(("nowhere",), False, 0, 0)
+    assert session.probe("table", t) is True and session.probe("view", t) is False and session.probe("table", nowhere) is False
+    assert session.columns(t) == ["id"] and session.columns(nowhere) == []
+    equal = session.null_safe_equal(session.quote("id"), "1")
+    assert session.query(f"SELECT {session.quote('id')} FROM t WHERE {equal}") == [(1,)]
+    assert session.query("SELECT * FROM nowhere") is None  # a failed look-up returns None...
+    assert session.run_batch([stmt("INSERT INTO t VALUES (2)")]).error is None  # ...and the transaction goes on
+    session.commit()
+    assert count(db) == 2
 
 
 def test_runs_alone_is_for_copy_data_only_among_plain_statements(target: tuple[TempDatabase, Database]) -> None:

@@ -228,3 +228,19 @@ def test_a_drop_of_a_missing_trigger_is_in_place(db: TempDatabase, scripts, cli)
     assert result.code == 0, result.text
     assert "001_trigger.sql:1: tolerated" in result.err, result.err
     assert db.history() == [(1, "trigger", "applied", 0, 1)]
+
+
+def test_an_existing_user_is_in_place_and_a_missing_one_is_dropped(db: TempDatabase, scripts, cli) -> None:
+    if db.kind == "sqlite":
+        pytest.skip("SQLite has no users")
+    user = f"sqlrun_tol_{db.name[-8:]}"
+    account = f"'{user}'@'localhost'" if db.kind == "mysql" else user
+    db.execute(f"CREATE USER {account}")
+    try:
+        folder = scripts({"001_user.sql": f"CREATE USER {account};\nDROP USER {account};\nDROP USER {account};\n"})
+        result = cli("--database-url", db.url, "--dir", str(folder))
+        assert result.code == 0, result.text
+        assert "001_user.sql:1: tolerated" in result.err and "001_user.sql:3: tolerated" in result.err, result.err
+        assert db.history() == [(1, "user", "applied", 1, 2)]
+    finally:
+        db.execute(f"DROP USER IF EXISTS {account}")
