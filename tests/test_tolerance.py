@@ -244,3 +244,15 @@ def test_an_existing_user_is_in_place_and_a_missing_one_is_dropped(db: TempDatab
         assert db.history() == [(1, "user", "applied", 1, 2)]
     finally:
         db.execute(f"DROP USER IF EXISTS {account}")
+
+
+def test_an_applied_seed_script_edited_and_re_applied_adds_only_the_new_row(db: TempDatabase, scripts, cli) -> None:
+    seed = ROLES + ";\nINSERT INTO roles (id, name) VALUES (1, 'admin'), (2, 'user');\n"
+    folder = scripts({"001_init.sql": seed})
+    assert cli("--database-url", db.url, "--dir", str(folder)).code == 0
+    scripts({"001_init.sql": seed.replace("(2, 'user');", "(2, 'user'), (3, 'guest');")})
+    result = cli("--database-url", db.url, "--dir", str(folder), "apply", "--reapply-changed")
+    assert result.code == 0, result.text
+    assert db.query("SELECT id, name FROM roles ORDER BY id") == [(1, "admin"), (2, "user"), (3, "guest")]
+    assert "001_init.sql:2: tolerated" in result.err and "inserted the other 1: rows 3" in result.err, result.err
+    assert db.history() == [(1, "init", "applied", 0, 2)]
