@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .model import DEFAULT_DIRECTORY, DEFAULT_LOCK_TIMEOUT, LOCK_MODES, Options
+from .model import DEFAULT_DIRECTORY, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, LOCK_MODES, Options
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
@@ -77,6 +77,10 @@ def _common(*, inherit: bool) -> argparse.ArgumentParser:
         "--lock", choices=LOCK_MODES, metavar="MODE",
         help="the migration lock: auto (default: chosen for the server, said in one line), session, transaction, "
         "table (a lease row in sqlrun_lock: Galera, poolers), none (you serialise runs yourself)",
+    )
+    g.add_argument(
+        "--lock-wait", metavar="SECONDS", type=float,
+        help=f"how long a script statement may wait for another session's table or row lock, 0 for no limit (default {DEFAULT_LOCK_WAIT:.0f}; 3 retries, then exit 1)",
     )
     g.add_argument("--strict", action="store_true", help="treat missing and out-of-order scripts as errors")
     g.add_argument("--var", dest="vars", metavar="NAME=VALUE", action="append", help="replace ${NAME} in scripts by VALUE (turns placeholders on; repeatable)")
@@ -222,6 +226,7 @@ def options_from(ns: argparse.Namespace) -> Options:
         directory=Path(ns.dir or DEFAULT_DIRECTORY),
         target=getattr(ns, "target", None),
         lock_timeout=DEFAULT_LOCK_TIMEOUT if ns.lock_timeout is None else ns.lock_timeout,
+        lock_wait=DEFAULT_LOCK_WAIT if getattr(ns, "lock_wait", None) is None else ns.lock_wait,
         wait=ns.wait or 0.0,
         create_database=not ns.no_create_database,
         dry_run=bool(getattr(ns, "dry_run", False)),

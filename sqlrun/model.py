@@ -19,6 +19,10 @@ DEFAULT_LOCK_TIMEOUT = 3600.0  # an hour: other runners may be busy with a slow 
 # advisory lock on a connection of its own, "transaction" one per script's transaction, "table" a lease row
 # in sqlrun_lock, "none" no lock at all (the user serialises runs).
 LOCK_MODES = ("auto", "session", "transaction", "table", "none")
+# How long one script statement may wait for another session's lock. While it waits, every query on the
+# table queues behind it (its exclusive lock request comes first), so this is also how long sqlrun may hold
+# the application up: short enough for a request to survive it, long enough for ordinary transactions to end.
+DEFAULT_LOCK_WAIT = 10.0
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class Options:
     directory: Path = Path(DEFAULT_DIRECTORY)
     target: int | None = None
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    lock_wait: float = DEFAULT_LOCK_WAIT  # 0: no limit
     wait: float = 0.0
     create_database: bool = True
     dry_run: bool = False

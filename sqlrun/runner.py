@@ -11,16 +11,17 @@ from dataclasses import dataclass, field, replace
 from .config import DatabaseURL
 from .dialects import Database, HistoryRow, open_database
 from . import tolerance
-from .dialects.base import KNOWN_STATES, utcnow
+from .dialects.base import KNOWN_STATES, BatchOutcome, utcnow
 from .errors import (
-    ChangedError, ConfigError, ConnectError, ConnectionLostError, Interrupted, LockLostError, ReadOnlyError, ScriptError,
-    SqlrunError, StatementError,
+    ChangedError, ConfigError, ConnectError, ConnectionLostError, Interrupted, LockLostError, LockWaitError, ReadOnlyError,
+    ScriptError, SqlrunError, StatementError,
 )
 from .locking import HeldLock, take
 from .model import Options, Result, ScriptResult, ScriptStatus
 from .report import Reporter
 from .scripts import Fingerprint, Script, discover, read_statements_text
 from .sqltext import first_line, is_use, transaction_control
+from .waits import LOCK_RETRY_DELAYS, LockWatch, held_by
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
@@ -73,6 +74,8 @@ class _ScriptRun:
     tolerated: int = 0
     used_use: bool = False
     committing: bool = False  # the round trip in flight carries the script's COMMIT
+    watch: LockWatch | None = None
+    attempt: int = 0  # retries of the whole script so far, after a lock wait ran out
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -82,6 +85,11 @@ class _ScriptRun:
     @property
     def transactional(self) -> bool:
         return not self.pending.fingerprint.no_transaction
+
+    @property
+    def retries_script(self) -> bool:
+        """A lock wait running out is retried by running the whole script again (its transaction undid all of it)."""
+        return self.transactional and not self.db.ddl_commits_implicitly
 
     def elapsed_ms(self) -> int:
         return int((time.monotonic() - self.started) * 1000)
@@ -465,23 +473,46 @@ def _apply_locked(
             return Result(url.redacted(), (), False, tuple(warnings))
         who = db.whoami()
         results: list[ScriptResult] = []
-        for script in todo:
-            pending = prepared.get(script.version) or _prepare(
-                script, prints[script.version], url.kind, placeholders=_placeholders(url, options)
-            )
-            progress.current = script
-            results.append(_apply_script(db, pending, who, reporter, lock))
-            progress.applied.append(script.file)
-            progress.current = None
+        db.set_lock_wait(options.lock_wait)
+        with LockWatch(db.lock_probe(), options.lock_wait, reporter.info) as watch:
+            for script in todo:
+                pending = prepared.get(script.version) or _prepare(
+                    script, prints[script.version], url.kind, placeholders=_placeholders(url, options)
+                )
+                progress.current = script
+                results.append(_apply_script(db, pending, who, reporter, lock, watch))
+                progress.applied.append(script.file)
+                progress.current = None
         return Result(url.redacted(), tuple(results), False, tuple(warnings))
     finally:
         lock.release()
 
 
-def _apply_script(db: Database, pending: _Pending, who: str, reporter: Reporter, lock: HeldLock | None = None) -> ScriptResult:
-    run = _ScriptRun(db, pending, who, reporter, lock)
+class _RetryScript(Exception):
+    """A statement of a script that runs in one transaction gave up on a lock: roll back, run the script again."""
+
+
+def _apply_script(
+    db: Database, pending: _Pending, who: str, reporter: Reporter, lock: HeldLock | None = None, watch: LockWatch | None = None
+) -> ScriptResult:
+    """Apply one script; run it again from its start (after a pause) when its transaction gave up on a lock."""
+    reporter.script_started(pending.script, pending.count)
+    attempt = 0
+    while True:
+        try:
+            return _attempt(_ScriptRun(db, pending, who, reporter, lock, watch=watch, attempt=attempt))
+        except _RetryScript as retry:
+            delay = LOCK_RETRY_DELAYS[attempt]
+            attempt += 1
+            reporter.info(f"{pending.script.file}: {retry}; rolled back, running it again in {delay:g}s (retry {attempt} of {len(LOCK_RETRY_DELAYS)})")
+            time.sleep(delay)
+            if not pending.checked:
+                pending.count = 0  # counted again while it is split again
+
+
+def _attempt(run: _ScriptRun) -> ScriptResult:
+    db, pending, reporter = run.db, run.pending, run.reporter
     script, transactional = pending.script, run.transactional
-    reporter.script_started(script, pending.count)
     statements: Iterable[Statement] = (
         pending.statements if pending.statements is not None else _stream(script, db.kind, pending.placeholders)
     )
@@ -725,13 +756,13 @@ def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = 
     same round trip; True when it did. After a tolerated error the rest is sent again with a new row.
     """
     db, script, reporter = run.db, run.script, run.reporter
-    start = 0
+    start = tries = 0
     committed = False
     if len(batch) == 1 and _looked_up(run, batch[0]):
         return False
     while start < len(batch):
         part = batch[start:] if start else batch
-        outcome = db.run_batch(part, finish(len(part)) if finish else None)
+        outcome = _watched(run, part, finish(len(part)) if finish else None)
         run.executed += outcome.done
         committed = outcome.committed
         if outcome.error is None:
@@ -743,6 +774,11 @@ def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = 
         if outcome.done == len(part):
             raise _not_committed(run, outcome.error) from outcome.error
         failed = batch[start + outcome.done]
+        if db.lock_waited(outcome.error):
+            tries = tries + 1 if outcome.done == 0 else 1
+            _wait_again(run, failed if outcome.located else None, part, outcome.error, tries)
+            start += outcome.done
+            continue
         _settle(run, failed, outcome.error)
         start += outcome.done + 1
     if reporter.verbose:
@@ -790,6 +826,54 @@ def _statement_failed(run: _ScriptRun, failed: Statement, cause: BaseException, 
     """The error for a statement that failed and is not proven in place: file:line, the server's message, and why."""
     why = f"\n  not tolerated: {reason}" if reason else ""
     return StatementError(f"{run.script.path}:{failed.line}: statement failed: {first_line(failed.text)}\n  {run.db.describe(cause)}{why}")
+
+
+def _watched(run: _ScriptRun, part: list[Statement], row: HistoryRow | None) -> BatchOutcome:
+    """Run a batch while the lock watcher may name what it waits for."""
+    if run.watch is None:
+        return run.db.run_batch(part, row)
+    run.watch.batch_started()
+    try:
+        return run.db.run_batch(part, row)
+    finally:
+        run.watch.batch_ended()
+
+
+def _wait_again(run: _ScriptRun, stmt: Statement | None, part: list[Statement], error: BaseException, tries: int) -> None:
+    """After a lock wait ran out: pause, then retry (the script, or only ``stmt``); LockWaitError when retries are spent.
+
+    ``stmt`` is None when the dialect did not find which statement of ``part`` waited (it would have had to wait again).
+    """
+    where = f"line {stmt.line}" if stmt else f"a statement of lines {part[0].line}-{part[-1].line}"
+    done = run.attempt if run.retries_script else tries - 1
+    if done >= len(LOCK_RETRY_DELAYS):
+        raise _lock_wait_error(run, stmt or part[0], where, error) from error
+    assert stmt is not None or run.retries_script
+    if run.retries_script:
+        raise _RetryScript(f"{where} gave up waiting for a lock: {held_by(_seen(run))}")
+    delay = LOCK_RETRY_DELAYS[done]
+    run.reporter.info(
+        f"{run.script.file}:{stmt.line}: gave up waiting for a lock: {held_by(_seen(run))}; "
+        f"running that statement again in {delay:g}s (retry {tries} of {len(LOCK_RETRY_DELAYS)})"
+    )
+    time.sleep(delay)
+
+
+def _seen(run: _ScriptRun) -> tuple:
+    return run.watch.seen if run.watch is not None else ()
+
+
+def _lock_wait_error(run: _ScriptRun, stmt: Statement, where: str, error: BaseException) -> LockWaitError:
+    if run.retries_script:
+        state = "the script was rolled back and is not recorded"
+    else:
+        state = "the statements before it ran and stay (they could not be rolled back); the script is recorded as failed and runs again from its start next time"
+    return LockWaitError(
+        f"{run.script.path}:{stmt.line}: {first_line(stmt.text) if where.startswith('line') else where}: gave up waiting for another session's lock, "
+        f"{len(LOCK_RETRY_DELAYS) + 1} times (--lock-wait): {run.db.describe(error)}\n"
+        f"  {held_by(_seen(run))}\n"
+        f"  {state}. End or commit that session's transaction (or let it finish), then run again; or raise --lock-wait"
+    )
 
 
 # --- bookkeeping commands ------------------------------------------------------------------------------

@@ -77,6 +77,36 @@ class BatchOutcome:
     committed: bool = False
     #: the connection dropped while the batch's COMMIT may have been running: whether it committed is unknown
     uncertain: bool = False
+    #: False when ``done`` is not known to point at the failed statement (it is somewhere in the batch)
+    located: bool = True
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A session holding a lock that a script statement waits for, as the server describes it."""
+
+    session: str  # the server's id for it: a PostgreSQL pid, a MySQL connection id
+    user: str
+    client: str  # application_name, or the client's host
+    state: str
+    since: str  # when its transaction (or query) started, or for how long it has been in its state
+    query: str  # its current or last query, shortened
+    wanted: str = ""  # the lock the working session waits for, when the server says (a table and a lock mode)
+
+    def __str__(self) -> str:
+        query = " ".join(self.query.split())[:100]
+        return f"session {self.session} (user {self.user}, {self.client}, {self.state}, {self.since}){': ' + query if query else ''}"
+
+
+class LockProbe:
+    """Looks, on a connection of its own, for the sessions that block the working session; used from another thread."""
+
+    def blockers(self) -> tuple[Blocker, ...]:
+        """The sessions holding what the working session waits for now (empty when it waits for nothing)."""
+        return ()
+
+    def close(self) -> None:
+        """Close the probe's connection (idempotent)."""
 
 
 KNOWN_STATES = ("applied", "failed")
@@ -216,6 +246,17 @@ class Database(ABC):
         Dialects restore the session's initial state before the next script's first statement (in the
         same round trip where they can), as if each script were run by a client of its own.
         """
+
+    def set_lock_wait(self, seconds: float) -> None:
+        """Make every later script statement give up after waiting ``seconds`` for a lock (0: no limit)."""
+
+    def lock_waited(self, error: BaseException) -> bool:
+        """Whether ``error`` is a statement giving up on another session's lock (after ``set_lock_wait``)."""
+        return False
+
+    def lock_probe(self) -> LockProbe | None:
+        """A probe naming the sessions the working session waits for; None when the database has none."""
+        return None
 
     def connection_lost(self, error: BaseException) -> bool:
         """Whether ``error`` means the working connection is gone (the server ended it, or the network did)."""

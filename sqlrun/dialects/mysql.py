@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Sequence
@@ -12,7 +13,10 @@ from pymysql.constants import CLIENT
 
 from ..config import DatabaseURL
 from ..errors import ConfigError, ReadOnlyError
-from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, LockChoice, bad_shape, cannot_create_history, client_host, connect_error
+from .base import (
+    HISTORY_COLUMNS, BatchOutcome, Blocker, Database, HistoryRow, LockChoice, LockProbe, bad_shape, cannot_create_history,
+    client_host, connect_error,
+)
 
 if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
     from ..intent import Name
@@ -75,6 +79,20 @@ SESSION_VARIABLES = (
     "foreign_key_checks", "unique_checks", "time_zone", "sql_safe_updates", "sql_auto_is_null",
     "group_concat_max_len", "div_precision_increment", "sql_select_limit",
 )
+LOCK_WAIT_TIMEOUT = 1205  # ER_LOCK_WAIT_TIMEOUT: a metadata lock (lock_wait_timeout) or a row lock (InnoDB's)
+# "No limit" for --lock-wait 0: the largest values the servers take (a year; InnoDB's is ~34 years).
+MAX_LOCK_WAIT, MAX_INNODB_LOCK_WAIT = 31536000, 1073741824
+# Who blocks a waiting session. A row lock names its blocker (INNODB_LOCK_WAITS); a metadata lock does not
+# without a plugin or performance_schema, so then the candidates are the other sessions on this database,
+# those with an open transaction first: an idle transaction that read the table is the usual culprit.
+WAITING = "SELECT state FROM information_schema.processlist WHERE id = %s"
+ROW_BLOCKERS = """SELECT b.trx_mysql_thread_id FROM information_schema.innodb_lock_waits w
+JOIN information_schema.innodb_trx r ON r.trx_id = w.requesting_trx_id
+JOIN information_schema.innodb_trx b ON b.trx_id = w.blocking_trx_id WHERE r.trx_mysql_thread_id = %s"""
+SESSIONS = """SELECT p.id, p.user, p.host, p.command, p.time, LEFT(p.info, 200), t.trx_started
+FROM information_schema.processlist p LEFT JOIN information_schema.innodb_trx t ON t.trx_mysql_thread_id = p.id
+WHERE p.id NOT IN ({exclude}) AND p.id <> CONNECTION_ID() AND p.command NOT IN ('Daemon', 'Binlog Dump', 'Killed')
+AND {where} ORDER BY t.trx_started IS NULL, t.trx_started, p.time DESC LIMIT 3"""
 # A transactional script's first batch notes the server's clock; its history row's duration_ms runs from it.
 MARK_START = "SET @sqlrun_started = UTC_TIMESTAMP(6)"
 SERVER_DURATION_MS = "TIMESTAMPDIFF(MICROSECOND, @sqlrun_started, UTC_TIMESTAMP(6)) DIV 1000"
@@ -159,6 +177,7 @@ class MySQLDatabase(Database):
         self._mark_start = False
         self._initial: str | None = None  # SET of SESSION_VARIABLES to the values the session started with
         self._prelude: list[str] = []  # statements sent in front of the next script's first batch
+        self._lock_wait: list[str] = []
         self._fenced = False  # the working session holds its fence lock (see Database.lock)
         self.galera = False  # @@wsrep_on: GET_LOCK and row locks are local to the node (see choose_lock)
         self.tidb = False
@@ -351,7 +370,23 @@ class MySQLDatabase(Database):
 
     def after_script(self, used_use: bool) -> None:
         # Sent in front of the next script's first statement: no round trip of its own.
-        self._prelude = ([f"USE {quote_ident(self.database)}"] if used_use else []) + [self._initial or "DO 0"]
+        self._prelude = ([f"USE {quote_ident(self.database)}"] if used_use else []) + [self._initial or "DO 0"] + self._lock_wait
+
+    def set_lock_wait(self, seconds: float) -> None:
+        # Whole seconds, at least 1 (the servers' minimum); lock_wait_timeout bounds metadata locks (ALTER
+        # behind an open transaction), innodb_lock_wait_timeout row locks (UPDATE behind an UPDATE).
+        whole = max(1, math.ceil(seconds)) if seconds > 0 else 0
+        self._lock_wait = [
+            f"SET SESSION lock_wait_timeout = {whole or MAX_LOCK_WAIT}, innodb_lock_wait_timeout = {whole or MAX_INNODB_LOCK_WAIT}"
+        ]
+        self._prelude += self._lock_wait
+
+    def lock_waited(self, error: BaseException) -> bool:
+        return _code(error) == LOCK_WAIT_TIMEOUT
+
+    def lock_probe(self) -> LockProbe:
+        exclude = [self.conn.thread_id()] + ([self._lock_conn.thread_id()] if self._lock_conn else [])
+        return _Probe(self.url, self.database, exclude)
 
     def connection_lost(self, error: BaseException) -> bool:
         code = _code(error)
@@ -551,3 +586,46 @@ def _row(r: tuple) -> HistoryRow:
         return v.replace(tzinfo=timezone.utc) if isinstance(v, datetime) else (None if v is None else str(v))
 
     return HistoryRow(r[0], r[1], r[2], r[3], r[4], when(r[5]), r[6], r[7], r[8], r[9], r[10], when(r[11]))
+
+
+class _Probe(LockProbe):
+    """The sessions the working session waits for, asked on a connection of the probe's own."""
+
+    def __init__(self, url: DatabaseURL, database: str, exclude: list[int]) -> None:
+        self.url, self.database, self.exclude = url, database, exclude
+        self.conn: pymysql.connections.Connection | None = None
+
+    def _rows(self, sql: str, args: Any = None) -> list[tuple]:
+        if self.conn is None:
+            self.conn = _connect(self.url, self.database)
+        with self.conn.cursor() as cur:
+            cur.execute(sql, args)
+            return list(cur.fetchall())
+
+    def blockers(self) -> tuple[Blocker, ...]:
+        me = self.exclude[0]
+        named = [r[0] for r in self._rows(ROW_BLOCKERS, (me,))]
+        if named:  # a row lock: InnoDB says who holds it
+            where, args = f"p.id IN ({', '.join(['%s'] * len(named))})", named
+        else:  # a metadata lock ("Waiting for table metadata lock"), or nothing
+            state = self._rows(WAITING, (me,))
+            if not state or "lock" not in (state[0][0] or "").lower():
+                return ()
+            where, args = "p.db = %s", [self.database]
+        holes = ", ".join(["%s"] * len(self.exclude))
+        rows = self._rows(SESSIONS.format(exclude=holes, where=where), (*self.exclude, *args))
+        wanted = "a row lock" if named else "a metadata lock; the likeliest holders first"
+        return tuple(_blocker(r, wanted) for r in rows)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except pymysql.Error:
+                pass
+            self.conn = None
+
+
+def _blocker(r: tuple, wanted: str) -> Blocker:
+    since = f"in a transaction since {r[6]}" if r[6] else f"{r[4]}s in this state"
+    return Blocker(str(r[0]), r[1] or "?", f"host {r[2]}", (r[3] or "?").lower(), since, r[5] or "", wanted)

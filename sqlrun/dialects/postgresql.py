@@ -11,7 +11,9 @@ from psycopg.pq import TransactionStatus
 
 from ..config import DatabaseURL
 from ..errors import ConnectError
-from .base import HISTORY_COLUMNS, BatchOutcome, Database, HistoryRow, bad_shape, cannot_create_history, client_host, connect_error
+from .base import (
+    HISTORY_COLUMNS, BatchOutcome, Blocker, Database, HistoryRow, LockProbe, bad_shape, cannot_create_history, client_host, connect_error,
+)
 
 _T = TypeVar("_T")
 
@@ -52,6 +54,12 @@ LOST_STATES = {"57P01", "57P02", "57P03", "08000", "08003", "08006"}
 # options or PGOPTIONS included); DISCARD ALL would also release the advisory locks. Sent outside the
 # script's transaction, in front of its BEGIN.
 RESET_SESSION = "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; "
+LOCK_NOT_AVAILABLE = "55P03"  # what lock_timeout raises
+# The sessions the working session waits for, as pg_stat_activity describes them.
+BLOCKERS = """SELECT pid, usename, coalesce(nullif(application_name, ''), client_addr::text, 'local'), state,
+    to_char(coalesce(xact_start, query_start), 'YYYY-MM-DD HH24:MI:SS TZ'), left(query, 200)
+FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids(%s)) ORDER BY xact_start"""
+WANTED = "SELECT coalesce(relation::regclass::text, locktype), mode FROM pg_locks WHERE pid = %s AND NOT granted LIMIT 1"
 SAVEPOINT = "sqlrun_batch"
 TRIAL_SAVEPOINT = "sqlrun_trial"
 NEXT_SAVEPOINT = f"RELEASE SAVEPOINT {SAVEPOINT}; SAVEPOINT {SAVEPOINT}"
@@ -135,6 +143,7 @@ class PostgreSQLDatabase(Database):
         self._lock_conn: psycopg.Connection | None = None
         self._fenced = False  # the working session holds its fence lock (see Database.lock)
         self._prelude = ""  # session set-up sent in front of the next script's BEGIN (or alone, before it)
+        self._lock_wait_sql = ""
 
     @classmethod
     def open(cls, url: DatabaseURL, *, create: bool, readonly: bool, notify: Notify) -> PostgreSQLDatabase | None:
@@ -274,7 +283,20 @@ class PostgreSQLDatabase(Database):
 
     def after_script(self, used_use: bool) -> None:
         # A script's SET search_path, set_config(), SET ROLE or statement_timeout must not reach the next one.
-        self._prelude = RESET_SESSION
+        self._prelude = RESET_SESSION + self._lock_wait_sql
+
+    def set_lock_wait(self, seconds: float) -> None:
+        # In milliseconds, 0 meaning no limit, as PostgreSQL has it; sent with each script's set-up, since
+        # the reset between scripts (RESET ALL) would undo it.
+        ms = max(1, round(seconds * 1000)) if seconds > 0 else 0
+        self._lock_wait_sql = f"SET lock_timeout = {ms}; "
+        self._prelude += self._lock_wait_sql
+
+    def lock_waited(self, error: BaseException) -> bool:
+        return getattr(error, "sqlstate", None) == LOCK_NOT_AVAILABLE
+
+    def lock_probe(self) -> LockProbe:
+        return _Probe(self.url, self.conn.info.backend_pid)
 
     def connection_lost(self, error: BaseException) -> bool:
         return self.conn.closed or self.conn.broken or getattr(error, "sqlstate", None) in LOST_STATES
@@ -288,7 +310,7 @@ class PostgreSQLDatabase(Database):
         if self.in_transaction and not self._begin_pending:
             self.conn.execute("ROLLBACK")
             # The set-up sent with the BEGIN was part of the transaction, and went with it.
-            self._prelude = RESET_SESSION
+            self._prelude = RESET_SESSION + self._lock_wait_sql
         self.in_transaction = self._begin_pending = False
 
     def runs_alone(self, statement: Statement) -> bool:
@@ -316,6 +338,10 @@ class PostgreSQLDatabase(Database):
             # a dropped network says nothing, and the COMMIT may have landed before it dropped.
             aborted = getattr(error, "sqlstate", None) in LOST_STATES
             return BatchOutcome(0, error, uncertain=finish is not None and not aborted)
+        if self.lock_waited(error):
+            # Locating the statement would run parts of the batch again, each waiting once more while the
+            # application's queries queue behind the lock request; the script is retried whole anyway.
+            return BatchOutcome(0, error, located=len(statements) == 1)
         if not self.in_transaction:  # the COMMIT failed and took the transaction with it: nothing to retry
             return BatchOutcome(len(statements), error)
         if finish is not None:
@@ -516,3 +542,27 @@ class PostgreSQLDatabase(Database):
             finally:
                 self._lock_conn.close()
                 self._lock_conn = None
+
+
+class _Probe(LockProbe):
+    """pg_blocking_pids() of the working session, asked on a connection of the probe's own."""
+
+    def __init__(self, url: DatabaseURL, pid: int) -> None:
+        self.url, self.pid = url, pid
+        self.conn: psycopg.Connection | None = None
+
+    def blockers(self) -> tuple[Blocker, ...]:
+        if self.conn is None:
+            self.conn = _connect(self.url)
+            self.conn.execute("SET application_name = 'sqlrun lock probe'")
+        rows = self.conn.execute(BLOCKERS, (self.pid,)).fetchall()
+        if not rows:
+            return ()
+        wanted = self.conn.execute(WANTED, (self.pid,)).fetchone()
+        what = f"{wanted[1]} on {wanted[0]}" if wanted else ""
+        return tuple(Blocker(str(r[0]), r[1] or "?", r[2], r[3] or "?", f"since {r[4]}" if r[4] else "?", r[5] or "", what) for r in rows)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
