@@ -19,7 +19,7 @@ from .errors import (
 from .locking import HeldLock, take
 from .model import Options, Result, ScriptResult, ScriptStatus
 from .report import Reporter
-from .scripts import Fingerprint, Script, discover, read_statements_text
+from .scripts import Fingerprint, Script, discover, read_checked, spool
 from .sqltext import first_line, is_use, transaction_control
 from .waits import LOCK_RETRY_DELAYS, LockWatch, held_by
 
@@ -27,7 +27,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which co
 
 if TYPE_CHECKING:  # the splitter is imported only when a script is pending: a no-op run never needs it
     from datetime import datetime
-    from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+    from typing import Any, BinaryIO, Callable, Iterable, Iterator, Sequence, TypeVar
 
     from .placeholders import Placeholders
     from .splitter import Statement
@@ -59,6 +59,15 @@ class _Pending:
     count: int  # statements in the script (counted while it runs when not checked beforehand)
     checked: bool = True  # False: split while it runs (see _checked_while_running)
     placeholders: Placeholders | None = None  # the run's ${name} values, when placeholders are on
+    # A big script's private copy, made while it was checked: what runs is the bytes that were checked,
+    # even if the file changes meanwhile (an anonymous temporary file, gone with this object or the process).
+    spool: BinaryIO | None = None
+
+    def statements_to_run(self, kind: str) -> Iterable[Statement]:
+        """The statements, kept or streamed again (from the spool, or checked against the checksum at the end)."""
+        if self.statements is not None:
+            return self.statements
+        return _stream(self.script, kind, self.placeholders, checksum=self.fingerprint.checksum, source=self.spool)
 
 
 @dataclass
@@ -408,15 +417,17 @@ def _prepare(
     if not check:
         return _Pending(script, fingerprint, None, 0, checked=False, placeholders=placeholders)
     keep = fingerprint.size <= PRESPLIT_BYTES
+    # Read once: kept in memory, or copied aside, checked against the checksum the history will record.
+    copy = None if keep else spool(script, fingerprint.checksum)
     kept: list[Statement] = []
     count = 0
-    for stmt in _stream(script, kind, placeholders):
+    for stmt in _stream(script, kind, placeholders, checksum=fingerprint.checksum, source=copy):
         count += 1
         if keep:
             kept.append(stmt)
     if count == 0:
         _check_not_template(script)
-    return _Pending(script, fingerprint, kept if keep else None, count, placeholders=placeholders)
+    return _Pending(script, fingerprint, kept if keep else None, count, placeholders=placeholders, spool=copy)
 
 
 def _check_not_template(script: Script) -> None:
@@ -437,15 +448,22 @@ def _dry_run(url: DatabaseURL, pending: Sequence[_Pending], reporter: Reporter, 
     for p in pending:
         results.append(ScriptResult(p.script.version, p.script.name, p.script.file, p.count, 0, 0, "planned"))
         reporter.planned(p.script, p.count, p.fingerprint.no_transaction)
-        for stmt in p.statements or _stream(p.script, url.kind, p.placeholders):
+        for stmt in p.statements_to_run(url.kind):
             reporter.statement(p.script, stmt)
     return Result(url.redacted(), tuple(results), True, tuple(warnings))
 
 
-def _stream(script: Script, kind: str, placeholders: Placeholders | None = None) -> Iterator[Statement]:
+def _stream(
+    script: Script, kind: str, placeholders: Placeholders | None, *, checksum: str, source: BinaryIO | None = None
+) -> Iterator[Statement]:
+    """The script's statements from one read of its bytes; ScriptError after the last when they do not have ``checksum``.
+
+    Splitting asks for the text after the last statement's end before it yields that statement or
+    stops, so a change is found before the batch that carries the last statement (and the COMMIT) is sent.
+    """
     from .splitter import iter_split
 
-    statements = iter_split(read_statements_text(script), kind, filename=str(script.path))
+    statements = iter_split(read_checked(script, checksum, source), kind, filename=str(script.path))
     if placeholders is None:
         return statements
     values = placeholders.for_script({"version": str(script.version), "filename": script.file})
@@ -513,9 +531,7 @@ def _apply_script(
 def _attempt(run: _ScriptRun) -> ScriptResult:
     db, pending, reporter = run.db, run.pending, run.reporter
     script, transactional = pending.script, run.transactional
-    statements: Iterable[Statement] = (
-        pending.statements if pending.statements is not None else _stream(script, db.kind, pending.placeholders)
-    )
+    statements = pending.statements_to_run(db.kind)
     if not pending.checked:
         statements = _counted(statements, pending)
     batches = _batches(statements, run)

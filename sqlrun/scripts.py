@@ -15,7 +15,7 @@ from .kinds import DIALECTS
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
 if TYPE_CHECKING:
-    from typing import Iterator
+    from typing import BinaryIO, Iterator
 
 # NNN_name.sql or NNN_name.<dialect>.sql; the number has any width and orders numerically.
 SCRIPT_RE = re.compile(r"^(\d+)_([^.]+?)(?:\.(" + "|".join(DIALECTS) + r"))?\.sql$", re.IGNORECASE)
@@ -132,38 +132,54 @@ def _put(table: dict[int, tuple[str, Path]], version: int, name: str, path: Path
     table[version] = (name, path)
 
 
+class Checksum:
+    """A script's checksum fed block by block: sha256 of its bytes with a leading BOM removed and CRLF turned into LF."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.head = b""  # the first 4 KiB after the BOM
+        self._cr = False  # the last block ended with a CR, which may pair with an LF at the next one's start
+
+    def update(self, block: bytes) -> None:
+        """Feed the next block of the file's bytes."""
+        if self.size == 0 and block.startswith(codecs.BOM_UTF8):
+            block = block[3:]
+            self.size += 3
+        self.size += len(block)
+        if len(self.head) < 4096:
+            self.head += block[: 4096 - len(self.head)]
+        block = (b"\r" + block) if self._cr else block
+        self._cr = block.endswith(b"\r")
+        self.digest.update(block[:-1].replace(b"\r\n", b"\n") if self._cr else block.replace(b"\r\n", b"\n"))
+
+    def hexdigest(self) -> str:
+        """The checksum of everything fed (call once, at the end)."""
+        if self._cr:
+            self.digest.update(b"\r")
+            self._cr = False
+        return self.digest.hexdigest()
+
+
 def fingerprint(path: Path, shown: str | None = None) -> Fingerprint:
     """Checksum a script: sha256 of its text with a BOM removed and CRLF turned into LF."""
-    digest = hashlib.sha256()
+    digest = Checksum()
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    size = lines = 0
-    head = b""
-    pending_cr = False
+    lines = 0
     try:
         fh = open(path, "rb")
     except OSError as exc:
         raise ScriptError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
     with fh:
         for block in iter(lambda: fh.read(CHUNK), b""):
-            _check_utf8(decoder, block, size, lines, path, shown)
+            _check_utf8(decoder, block, digest.size, lines, path, shown)
             lines += block.count(b"\n")
-            if size == 0 and block.startswith(codecs.BOM_UTF8):
-                block = block[3:]
-                size += 3
-            size += len(block)
-            if len(head) < 4096:
-                head += block[: 4096 - len(head)]
-            # A CR at a block's end may pair with an LF at the next block's start.
-            block = (b"\r" + block) if pending_cr else block
-            pending_cr = block.endswith(b"\r")
-            digest.update(block[:-1].replace(b"\r\n", b"\n") if pending_cr else block.replace(b"\r\n", b"\n"))
-        _check_utf8(decoder, b"", size, lines, path, shown, final=True)
-    if pending_cr:
-        digest.update(b"\r")
-    if not head.strip():
+            digest.update(block)
+        _check_utf8(decoder, b"", digest.size, lines, path, shown, final=True)
+    if not digest.head.strip():
         raise ScriptError(f"{shown or path}:1: the script is empty; write at least one statement or delete the file")
-    first_line = head.split(b"\n", 1)[0].decode("utf-8", "ignore")
-    return Fingerprint(digest.hexdigest(), size, bool(NO_TRANSACTION.match(first_line)))
+    first_line = digest.head.split(b"\n", 1)[0].decode("utf-8", "ignore")
+    return Fingerprint(digest.hexdigest(), digest.size, bool(NO_TRANSACTION.match(first_line)))
 
 
 def _check_utf8(
@@ -185,6 +201,62 @@ def read_statements_text(script: Script) -> Iterator[str]:
     """Yield the script's text in chunks, for the streaming splitter."""
     with script.open() as fh:
         yield from iter(lambda: fh.read(CHUNK), "")
+
+
+def read_checked(script: Script, checksum: str, source: BinaryIO | None = None) -> Iterator[str]:
+    """The script's text in chunks from one read of its bytes (or of ``source``, a spool of them); at the end,
+    ScriptError unless those bytes have ``checksum``, so that a consumer can refuse to finish with what it read."""
+    digest = Checksum()
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    with _reopen(source) if source is not None else open(script.path, "rb") as fh:
+        try:
+            for block in iter(lambda: fh.read(CHUNK), b""):
+                digest.update(block)
+                text = decoder.decode(block)
+                if text:
+                    yield text
+            tail = decoder.decode(b"", True)
+        except UnicodeDecodeError:  # it was valid UTF-8 when checksummed
+            raise changed_while_read(script) from None
+    if tail:
+        yield tail
+    if digest.hexdigest() != checksum:
+        raise changed_while_read(script)
+
+
+def spool(script: Script, checksum: str) -> BinaryIO:
+    """A private copy of the script's bytes, checked against ``checksum``: what runs cannot change under sqlrun.
+
+    An anonymous temporary file: the system removes it when it is closed or the process dies.
+    """
+    import tempfile
+
+    copy = tempfile.TemporaryFile(prefix="sqlrun-")
+    digest = Checksum()
+    with open(script.path, "rb") as fh:
+        for block in iter(lambda: fh.read(CHUNK), b""):
+            digest.update(block)
+            copy.write(block)
+    copy.flush()
+    if digest.hexdigest() != checksum:
+        copy.close()
+        raise changed_while_read(script)
+    return copy
+
+
+def _reopen(source: BinaryIO) -> BinaryIO:
+    """A reader of ``source`` from its start (a duplicate descriptor: closing it leaves ``source`` open)."""
+    fh = os.fdopen(os.dup(source.fileno()), "rb")
+    fh.seek(0)
+    return fh
+
+
+def changed_while_read(script: Script) -> ScriptError:
+    """The error for a script whose bytes changed after sqlrun checksummed them."""
+    return ScriptError(
+        f"{script.path}: the file changed while sqlrun was reading it (after its checksum was taken); "
+        "what was read of it is not committed or recorded: save it completely, then run again"
+    )
 
 
 def new_script(directory: Path, name: str) -> Path:

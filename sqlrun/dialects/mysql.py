@@ -155,6 +155,12 @@ def _message(error: BaseException) -> str:
     return str(args[1]) if len(args) > 1 else str(error)
 
 
+def _gone(error: BaseException) -> bool:
+    """Whether ``error`` means its connection is gone (pymysql says (0, '') for a connection it found closed)."""
+    code = _code(error)
+    return code in LOST_CODES or (code == 0 and isinstance(error, pymysql.err.InterfaceError))
+
+
 def quote_ident(name: str) -> str:
     """A MySQL identifier in backquotes."""
     return "`" + name.replace("`", "``") + "`"
@@ -260,7 +266,10 @@ class MySQLDatabase(Database):
         return self._read_only
 
     def close(self) -> None:
-        self.unlock()
+        try:
+            self.unlock()
+        except pymysql.Error:
+            pass  # a lock connection that died took its lock with it; closing must not hide the run's outcome
         try:
             self.conn.close()
         except pymysql.Error:
@@ -389,8 +398,7 @@ class MySQLDatabase(Database):
         return _Probe(self.url, self.database, exclude)
 
     def connection_lost(self, error: BaseException) -> bool:
-        code = _code(error)
-        return code in LOST_CODES or (code == 0 and isinstance(error, pymysql.err.InterfaceError)) or not self.conn.open
+        return _gone(error) or not self.conn.open
 
     def runs_alone(self, statement: Statement) -> bool:
         """A text ending in ';', a routine, CALL or a compound block: sent in a packet of its own.
@@ -506,7 +514,10 @@ class MySQLDatabase(Database):
     def try_lock(self) -> bool:
         # GET_LOCK belongs to the session of a connection of its own; the server frees it when that dies.
         if self._lock_conn is None:
-            self._lock_conn = _connect(self.url, self.database)
+            try:
+                self._lock_conn = _connect(self.url, self.database)
+            except pymysql.Error as exc:
+                raise connect_error(self.url, f"opening the lock's connection: {_message(exc)}") from None
         with self._lock_conn.cursor() as cur:
             cur.execute("SELECT GET_LOCK(%s, 0)", (self.lock_name(),))
             return cur.fetchone()[0] == 1
@@ -532,8 +543,15 @@ class MySQLDatabase(Database):
             try:
                 with self._lock_conn.cursor() as cur:
                     cur.execute("SELECT RELEASE_LOCK(%s)", (self.lock_name(),))
+            except pymysql.Error as exc:
+                if not _gone(exc):
+                    raise
+                # It died, and the server released the lock with it: nothing is left to release.
             finally:
-                self._lock_conn.close()
+                try:
+                    self._lock_conn.close()
+                except pymysql.Error:
+                    pass  # already closed by the driver when the connection broke
                 self._lock_conn = None
 
 

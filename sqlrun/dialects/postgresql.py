@@ -177,7 +177,10 @@ class PostgreSQLDatabase(Database):
         raise connect_error(url, message, retryable=not permanent)
 
     def close(self) -> None:
-        self.unlock()
+        try:
+            self.unlock()
+        except psycopg.Error:
+            pass  # a lock connection that died took its lock with it; closing must not hide the run's outcome
         self.conn.close()
 
     def whoami(self) -> str:
@@ -299,7 +302,8 @@ class PostgreSQLDatabase(Database):
         return _Probe(self.url, self.conn.info.backend_pid)
 
     def connection_lost(self, error: BaseException) -> bool:
-        return self.conn.closed or self.conn.broken or getattr(error, "sqlstate", None) in LOST_STATES
+        lock_lost = self._lock_conn is not None and self._lock_conn.broken  # the lock's own connection
+        return self.conn.closed or self.conn.broken or lock_lost or getattr(error, "sqlstate", None) in LOST_STATES
 
     def commit(self) -> None:
         if self.in_transaction and not self._begin_pending:
@@ -522,7 +526,10 @@ class PostgreSQLDatabase(Database):
     def try_lock(self) -> bool:
         # A session lock on a connection of its own: the server drops it the moment the process dies.
         if self._lock_conn is None:
-            self._lock_conn = _connect(self.url)
+            try:
+                self._lock_conn = _connect(self.url)
+            except psycopg.OperationalError as exc:
+                raise connect_error(self.url, f"opening the lock's connection: {_first_line(exc)}") from None
         return bool(self._lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key(),)).fetchone()[0])
 
     def try_fence(self) -> bool:
@@ -539,6 +546,10 @@ class PostgreSQLDatabase(Database):
         if self._lock_conn is not None:
             try:
                 self._lock_conn.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key(),))
+            except psycopg.OperationalError:
+                if not self._lock_conn.broken:
+                    raise
+                # It died, and the server released the lock with it: nothing is left to release.
             finally:
                 self._lock_conn.close()
                 self._lock_conn = None
