@@ -301,6 +301,8 @@ class MySQLDatabase(Database):
         try:
             self._query(CREATE_HISTORY.format(table=self.qualified))
         except pymysql.Error as exc:
+            if self.connection_lost(exc):
+                raise  # not a permission problem: the runner reports a lost connection
             raise cannot_create_history(self.table, f"({_code(exc)}) {_message(exc)}") from None
 
     def write_history(self, row: HistoryRow) -> None:

@@ -220,6 +220,8 @@ class PostgreSQLDatabase(Database):
         try:
             self.conn.execute(pgsql.SQL(CREATE_HISTORY).format(table=self._table()))
         except psycopg.Error as exc:
+            if self.connection_lost(exc):
+                raise  # not a permission problem: the runner reports a lost connection
             raise cannot_create_history(self.table, _first_line(exc)) from None
 
     def write_history(self, row: HistoryRow) -> None:
