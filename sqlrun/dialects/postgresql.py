@@ -237,6 +237,9 @@ class PostgreSQLDatabase(Database):
 
     def commit_with_history(self, row: HistoryRow) -> None:
         if not self.in_transaction:
+            # A no-transaction script's SETs are still in force: its statement_timeout or role must not
+            # fail the history row that records it.
+            self.conn.execute(RESET_SESSION + self._lock_wait_sql)
             self.write_history(row)
             return
         self._start()
