@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 __all__ = [
-    "apply", "apply_many", "status", "check", "split", "iter_split", "Options", "Result", "ScriptResult", "ScriptStatus", "SqlrunError",
+    "apply", "apply_many", "Outcome", "status", "check", "split", "iter_split", "Options", "Result", "ScriptResult", "ScriptStatus", "SqlrunError",
     "StatementError", "ConfigError", "ScriptError", "SplitError", "ChangedError", "ConnectError", "LockTimeoutError",
     "LockLostError", "ReadOnlyError",
     "__version__",
@@ -53,6 +53,10 @@ def __getattr__(name: str) -> Any:
         from . import model
 
         return getattr(model, name)
+    if name == "Outcome":  # apply_many's value for one database (threading comes with it: not on every start)
+        from .fanout import Outcome
+
+        return Outcome
     raise AttributeError(f"module 'sqlrun' has no attribute {name!r}")
 
 

@@ -199,6 +199,7 @@ def test_apply_many_returns_one_outcome_per_database(tenants: Tenants, scripts) 
     assert [o.exit_code for o in outcomes] == [0, 0, 0, 2]
     assert [o.value.applied for o in outcomes[:3]] == [5, 5, 5]  # type: ignore[union-attr]
     assert outcomes[3].database == "urls[3]" and isinstance(outcomes[3].error, sqlrun.ConfigError)
+    assert all(isinstance(o, sqlrun.Outcome) for o in outcomes)
     again = sqlrun.apply_many([d.url for d in dbs], folder, target=2)
     assert all(o.exit_code == 0 and o.value.applied == 0 for o in again)  # type: ignore[union-attr]
     with pytest.raises(sqlrun.ConfigError):
