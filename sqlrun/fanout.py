@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 
 from .config import parse_url
-from .errors import ConfigError, SqlrunError
+from .errors import ConfigError, Interrupted, SqlrunError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
@@ -126,7 +126,11 @@ def run_each(
             t.join()
     except KeyboardInterrupt:
         stop.set()  # no new database starts; the running ones end with the process, their transactions rolled back
-        raise
+        done = sum(o is not None for o in outcomes)
+        raise Interrupted(
+            f"interrupted; {done} of {len(targets)} databases had finished; the ones running were stopped (their "
+            "current script rolled back; on MySQL its DDL may have committed) and the rest not started: run again"
+        ) from None
     return [o if o is not None else Outcome(targets[i].label(), started=False) for i, o in enumerate(outcomes)]
 
 

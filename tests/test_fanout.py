@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import time
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -226,3 +228,18 @@ def test_check_takes_many_databases(tenants: Tenants, scripts, cli) -> None:
     assert result.code == 0, result.text
     data = json.loads(result.out)
     assert [e["result"]["converges"] for e in data["databases"]] == [True, True]
+
+
+def test_ctrl_c_stops_every_database_and_exits_130(tenants: Tenants, scripts, tmp_path: Path) -> None:
+    dbs = tenants.make("postgresql", 3)
+    folder = scripts({"001_slow.sql": "CREATE TABLE s (id INTEGER PRIMARY KEY);\nSELECT pg_sleep(5);\n"})
+    args = [x for d in dbs for x in ("--database-url", d.url)]
+    proc = subproc.start(tmp_path, *args, "--dir", str(folder), "--jobs", "2")
+    before = subproc.read_line_with(proc, "created database")
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    result = subproc.finish(proc, timeout=30, before=before)
+    assert result.code == 130, result.text
+    assert "error: interrupted; 0 of 3 databases had finished" in result.err
+    for db in dbs:  # the running scripts were rolled back when the process ended
+        assert subproc.lock_is_free(db.url) and "s" not in db.tables()
