@@ -44,13 +44,16 @@ class Options:
     def __post_init__(self) -> None:
         # --wait nan retried forever and --lock-timeout -1 was "held ... for -1s": refuse such values up front.
         for name in SECONDS_OPTIONS:
-            check_seconds(name, getattr(self, name))
+            value = getattr(self, name, None)  # None: an option left at its dialect's default
+            if value is not None:
+                check_seconds(name, value)
         if self.target is not None and self.target < 0:
             raise ConfigError(f"--target {self.target}: a version is a number of 0 or more")
 
 
 # The options that are durations in seconds, by field name; each must be a finite number >= 0.
-SECONDS_OPTIONS = ("wait", "lock_timeout")
+# lock_wait (--lock-wait, how long one statement may wait for another session's lock) is checked once it exists.
+SECONDS_OPTIONS = ("wait", "lock_timeout", "lock_wait")
 
 
 def check_seconds(name: str, value: object) -> None:
