@@ -52,7 +52,7 @@ class Options:
 
 
 # The options that are durations in seconds, by field name; each must be a finite number >= 0.
-# lock_wait (--lock-wait, how long one statement may wait for another session's lock) is checked once it exists.
+# lock_wait: --lock-wait, how long one script statement may wait for another session's lock (0: no limit).
 SECONDS_OPTIONS = ("wait", "lock_timeout", "lock_wait")
 
 

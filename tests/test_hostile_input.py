@@ -24,7 +24,8 @@ B = "CREATE TABLE b (id INTEGER PRIMARY KEY);\n"
 
 
 @pytest.mark.parametrize(
-    "option, value", [("--wait", "nan"), ("--wait", "inf"), ("--wait", "-1"), ("--lock-timeout", "nan"), ("--lock-timeout", "-1"), ("--lock-timeout", "-inf")]
+    "option, value", [("--wait", "nan"), ("--wait", "inf"), ("--wait", "-1"), ("--lock-timeout", "nan"), ("--lock-timeout", "-1"), ("--lock-timeout", "-inf"),
+     ("--lock-wait", "nan"), ("--lock-wait", "-1"), ("--lock-wait", "inf")]
 )
 def test_a_non_finite_or_negative_duration_is_exit_2_at_once(option: str, value: str, db: TempDatabase, scripts, cli) -> None:
     folder = scripts({"001_a.sql": A})
@@ -36,7 +37,7 @@ def test_a_non_finite_or_negative_duration_is_exit_2_at_once(option: str, value:
     assert db.tables() == set()
 
 
-@pytest.mark.parametrize("field", ["wait", "lock_timeout"])
+@pytest.mark.parametrize("field", ["wait", "lock_timeout", "lock_wait"])
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -0.5, "10", True])
 def test_options_refuse_bad_durations_in_the_library_too(field: str, value: object) -> None:
     with pytest.raises(ConfigError):
