@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 import time
@@ -531,14 +532,11 @@ def _apply_script(
 def _attempt(run: _ScriptRun) -> ScriptResult:
     db, pending, reporter = run.db, run.pending, run.reporter
     script, transactional = pending.script, run.transactional
-    statements = pending.statements_to_run(db.kind)
-    if not pending.checked:
-        statements = _counted(statements, pending)
-    batches = _batches(statements, run)
+    after: list[Statement] = []  # statements that run once the script's transaction committed
+    batches = _batches(_statements(run, after), run)
     if not pending.checked:
         batches = _ahead(batches, OVERLAP_DEPTH)
     committed = False
-    _check_lock(run)
     try:
         db.begin(transactional)
         for batch, last in _with_last(batches):
@@ -553,7 +551,7 @@ def _attempt(run: _ScriptRun) -> ScriptResult:
             _check_not_template(script)
         if not committed:
             _check_lock(run)
-            _commit(run, run.history_row("applied"))
+            _commit(run, run.history_row("applied", len(after)))
     except BaseException as exc:
         batches.close()  # stop a background split before the rollback
         lost = _as_lost(run, exc)
@@ -561,10 +559,81 @@ def _attempt(run: _ScriptRun) -> ScriptResult:
         if lost is not None and lost is not exc:
             raise lost from exc
         raise
+    _run_trailing(run, after)
     db.after_script(run.used_use)
     result = ScriptResult(script.version, script.name, script.file, run.executed, run.tolerated, run.elapsed_ms(), "applied")
     reporter.script_done(result)
     return result
+
+
+def _statements(run: _ScriptRun, after: list[Statement]) -> Iterable[Statement]:
+    """The statements to run in the script's transaction (streamed unless kept, counted unless checked).
+
+    Where some statements take effect only outside a transaction, leading ones run now and trailing ones
+    are put into ``after``.
+    """
+    pending = run.pending
+    statements = pending.statements_to_run(run.db.kind)
+    if not pending.checked:
+        statements = _counted(statements, pending)
+    if run.transactional and run.db.has_outside_statements:
+        statements = _held_to_the_end(run, _run_leading(run, statements), after)
+    return statements
+
+
+def _run_leading(run: _ScriptRun, statements: Iterable[Statement]) -> Iterable[Statement]:
+    """Run the script's leading statements that take effect only outside a transaction, now, before it starts.
+
+    The clients run them in autocommit, where they take effect (a leading PRAGMA foreign_keys = ON makes the
+    script's DELETEs cascade); inside the script's transaction SQLite would ignore or refuse them.
+    """
+    db, it = run.db, iter(statements)
+    began = False
+    for stmt in it:
+        if db.outside_transaction(stmt) is None:
+            return itertools.chain((stmt,), it)
+        if not began:  # the session as every script starts it (SQLite resets its pragmas here), in autocommit
+            db.begin(False)
+            began = True
+        _run_outside(run, stmt, "before the script's transaction")
+    return ()
+
+
+def _held_to_the_end(run: _ScriptRun, statements: Iterable[Statement], after: list[Statement]) -> Iterator[Statement]:
+    """The statements to run in the transaction; trailing ones that need to be outside it go into ``after``.
+
+    Such a statement anywhere else cannot take effect where it stands: refused, never silently ignored.
+    """
+    held: list[Statement] = []
+    for stmt in statements:
+        if run.db.outside_transaction(stmt) is not None:
+            held.append(stmt)
+            continue
+        if held:
+            raise StatementError(
+                f"{run.script.path}:{held[0].line}: {first_line(held[0].text)}: {run.db.outside_transaction(held[0])}; "
+                "move it to the top or the end of the script (run before or after its transaction), "
+                "or put '-- sqlrun: no-transaction' on the script's first line"
+            )
+        yield stmt
+    after.extend(held)
+
+
+def _run_trailing(run: _ScriptRun, after: Sequence[Statement]) -> None:
+    """Run the held trailing statements after the script's transaction committed (counted in its history row)."""
+    for stmt in after:
+        _run_outside(run, stmt, "after the script's transaction committed (the script is recorded as applied)", count=False)
+
+
+def _run_outside(run: _ScriptRun, stmt: Statement, when: str, *, count: bool = True) -> None:
+    outcome = run.db.run_batch([stmt])
+    if outcome.error is not None:
+        raise StatementError(
+            f"{run.script.path}:{stmt.line}: statement failed {when}: {first_line(stmt.text)}\n  {run.db.describe(outcome.error)}"
+        ) from outcome.error
+    run.executed += count
+    if run.reporter.verbose:
+        run.reporter.statement(run.script, stmt)
 
 
 def _check_lock(run: _ScriptRun) -> None:

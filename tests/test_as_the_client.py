@@ -76,3 +76,53 @@ def test_sqlite_stores_the_text_the_shell_sends(db: TempDatabase, scripts, cli, 
     ours = db.query("SELECT type, name, sql FROM sqlite_master WHERE name <> 'sqlrun_history' ORDER BY name")
     assert ours == theirs
     assert ("index", "s_a", "CREATE INDEX s_a ON s (a)   ") in ours
+
+
+PARENT_CHILD = """CREATE TABLE parent (id INTEGER PRIMARY KEY);
+CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id) ON DELETE CASCADE);
+INSERT INTO parent VALUES (1), (2);
+INSERT INTO child VALUES (10, 1), (20, 2);
+"""
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_leading_sqlite_pragma_takes_effect_as_with_the_shell(db: TempDatabase, scripts, cli, tmp_path) -> None:
+    """PRAGMA foreign_keys is a no-op inside a transaction: it runs before the script's, so the DELETE cascades."""
+    cleanup = "PRAGMA foreign_keys = ON;\nDELETE FROM parent WHERE id = 1;\n"
+    folder = scripts({"001_tables.sql": PARENT_CHILD, "002_cleanup.sql": cleanup})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    client = sqlite3.connect(tmp_path / "client.db")
+    client.executescript(PARENT_CHILD)
+    client.executescript(cleanup)  # autocommit, statement by statement, as the sqlite3 shell runs a file
+    assert client.execute("SELECT id FROM child").fetchall() == [(20,)]
+    assert db.query("SELECT id FROM child") == [(20,)]
+    assert db.history() == [(1, "tables", "applied", 4, 0), (2, "cleanup", "applied", 2, 0)]
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_trailing_sqlite_pragma_runs_after_the_commit(db: TempDatabase, scripts, cli) -> None:
+    """A backup system's schema ends with PRAGMA synchronous = NORMAL, which SQLite refuses inside a transaction."""
+    folder = scripts({"001_catalog.sql": "CREATE TABLE version (id INTEGER);\nINSERT INTO version VALUES (16);\n"
+                      "PRAGMA default_cache_size = 100000;\nPRAGMA synchronous = NORMAL;\nPRAGMA journal_mode = WAL;\n"})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    assert db.history() == [(1, "catalog", "applied", 5, 0)]
+    assert db.query("SELECT id FROM version") == [(16,)]
+    assert db.query("PRAGMA journal_mode") == [("wal",)]  # a property of the file: it took effect
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_sqlite_pragma_that_cannot_take_effect_where_it_stands_is_refused(db: TempDatabase, scripts, cli) -> None:
+    folder = scripts({"001_tables.sql": PARENT_CHILD + "PRAGMA foreign_keys = ON;\nDELETE FROM parent WHERE id = 1;\n"})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 1, result.text
+    assert "001_tables.sql:5: PRAGMA foreign_keys = ON: SQLite ignores or refuses PRAGMA foreign_keys inside a transaction" in result.err
+    assert "no-transaction" in result.err
+    assert "parent" not in db.tables()  # the script's transaction was rolled back
+    assert db.history() == []
+
+    scripts({"001_tables.sql": "-- sqlrun: no-transaction\n" + PARENT_CHILD + "PRAGMA foreign_keys = ON;\nDELETE FROM parent WHERE id = 1;\n"})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 0, result.text  # in autocommit it runs where it stands, as with the shell
+    assert db.query("SELECT id FROM child") == [(20,)]

@@ -147,6 +147,8 @@ class Database(ABC):
     #: statements sent per round trip on the fast path; 1 disables batching
     batch_statements: int = 1
     batch_bytes: int = 1 << 20
+    #: some statements take effect only outside a transaction (see ``outside_transaction``)
+    has_outside_statements: bool = False
 
     def __init__(self, url: DatabaseURL) -> None:
         self.url = url
@@ -196,6 +198,10 @@ class Database(ABC):
     @abstractmethod
     def rollback(self) -> None:
         """Roll back the script's transaction, leaving the session usable."""
+
+    def outside_transaction(self, statement: Statement) -> str | None:
+        """Why ``statement`` takes effect only outside a transaction (SQLite's PRAGMA foreign_keys), else None."""
+        return None
 
     def runs_alone(self, statement: Statement) -> bool:
         """Whether ``statement`` needs a round trip of its own (a COPY, which has a protocol of its own)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import _thread  # the builtin behind threading: its lock without threading's ~3 ms import
 from datetime import datetime
@@ -40,6 +41,9 @@ SELECT_HISTORY = f"SELECT {', '.join(HISTORY_COLUMNS)} FROM main.sqlrun_history"
 INSERT_HISTORY = f"INSERT INTO main.sqlrun_history ({', '.join(HISTORY_COLUMNS)}) VALUES ({', '.join('?' * len(HISTORY_COLUMNS))})"
 
 BUSY_TIMEOUT = 30.0
+# PRAGMAs that SQLite silently ignores (foreign_keys) or refuses (synchronous, journal_mode) inside a
+# transaction (pragma.c); the sqlite3 shell runs them in autocommit, where they take effect.
+_OUTSIDE_PRAGMA = re.compile(r"PRAGMA\s+(?:\w+\s*\.\s*)?(foreign_keys|synchronous|journal_mode)\s*[=(]", re.IGNORECASE)
 # Connection settings a script may change and the next one would inherit (PRAGMA foreign_keys is a no-op
 # inside a transaction, but a no-transaction script's sticks); read at the first script, restored before each.
 SESSION_PRAGMAS = ("foreign_keys", "recursive_triggers", "legacy_alter_table")
@@ -55,6 +59,7 @@ class SQLiteDatabase(Database):
     """A session on a SQLite file (or ``:memory:``)."""
 
     kind = "sqlite"
+    has_outside_statements = True
 
     def __init__(self, url: DatabaseURL, conn: sqlite3.Connection, path: str | None) -> None:
         super().__init__(url)
@@ -140,6 +145,13 @@ class SQLiteDatabase(Database):
 
     def after_script(self, used_use: bool) -> None:
         self._reset = True
+
+    def outside_transaction(self, statement: Statement) -> str | None:
+        text = statement.text
+        if text[0] not in "pP":
+            return None
+        m = _OUTSIDE_PRAGMA.match(text)
+        return f"SQLite ignores or refuses PRAGMA {m.group(1).lower()} inside a transaction" if m else None
 
     def run_batch(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> BatchOutcome:
         # In-process: there is no round trip to save (``finish`` is left to commit_with_history), and
