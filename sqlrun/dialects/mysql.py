@@ -411,7 +411,8 @@ class MySQLDatabase(Database):
         and a tolerated error would then skip a statement that never ran.
         """
         text = statement.text
-        return text[-1] == ";" or (text[0] in "bBcCeE" and _ALONE.match(text) is not None)
+        alone = text[-1] == ";" or (text[0] in "bBcCeE" and _ALONE.match(text) is not None)
+        return alone or super().runs_alone(statement)
 
     def run_batch(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> BatchOutcome:
         # One multi-statement packet; the server stops at the first error, and the result that raises
