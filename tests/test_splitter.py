@@ -241,6 +241,31 @@ def test_errors_are_chunk_independent(dialect: str, script: str, line: int, colu
     assert (info.value.line, info.value.column) == (line, column)
 
 
+# What may follow a delimiter on its line (spaces, a line comment) is taken with the statement by the
+# fast path; lines and columns after it must come out as if the next statement's lead had skipped it.
+TRAILING = "SELECT 1; -- one ; '\nSELECT 2;\t-- two\r\n\nSELECT 3; /* x\n */ SELECT 4;--\nSELECT\n5; -- end"
+TRAILING_EXPECTED = [("SELECT 1", 1, 1), ("SELECT 2", 2, 1), ("SELECT 3", 4, 1), ("SELECT 4", 5, 5), ("SELECT\n5", 6, 1)]
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "postgresql", "sqlite"])
+def test_comments_after_a_delimiter_keep_lines_and_columns(dialect: str) -> None:
+    assert triples(split(TRAILING, dialect)) == TRAILING_EXPECTED
+    for size in range(1, 12):
+        chunks = [TRAILING[i : i + size] for i in range(0, len(TRAILING), size)]
+        assert triples(list(iter_split(iter(chunks), dialect))) == TRAILING_EXPECTED, size
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "postgresql", "sqlite"])
+def test_commented_rows_are_located(dialect: str) -> None:
+    """The benchmark's commented shape: a trailing comment per row, a block comment every few rows."""
+    rows = [f"INSERT INTO t VALUES ({i}, 'n{i}; -- x', 'ab''c;d'); -- row {i}\n" for i in range(12)]
+    script = "".join(("/* block;\n */\n" if i % 5 == 0 else "") + row for i, row in enumerate(rows))
+    got = split(script, dialect)
+    assert [s.text for s in got] == [r.split("; -- row")[0] for r in rows]
+    assert [s.line for s in got] == [1 + i + 2 * (i // 5 + 1) for i in range(12)]
+    assert {s.column for s in got} == {1}
+
+
 def test_file_object_streaming() -> None:
     script = "".join(f"INSERT INTO t VALUES ({i}, 'a;b');\n" for i in range(5000))
     got = list(iter_split(io.StringIO(script), "postgresql"))

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 
 from ..errors import SplitError
-from .engine import IDC, MARGIN, NeedMore, P, Splitter, header_tokens, seq
+from .engine import IDC, MARGIN, TRAIL, NeedMore, P, Splitter, header_tokens, seq
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 
@@ -119,7 +119,7 @@ def _statement_regex(delim: str) -> re.Pattern[str]:
         if delim[0] not in special:
             atoms.append(re.escape(delim[0]))
     body = seq(plain, atoms, guard)
-    return re.compile(_LEAD.pattern + "(" + body + ")" + re.escape(delim) + "|")
+    return re.compile(_LEAD.pattern + "(" + body + ")" + re.escape(delim) + TRAIL + "|")
 
 
 class MySQLSplitter(Splitter):

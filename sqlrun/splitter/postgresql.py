@@ -23,7 +23,7 @@ import functools
 import re
 
 from ..errors import SplitError
-from .engine import IDC, IDC_NO_DOLLAR, IDC_START, MARGIN, NeedMore, P, Splitter, Statement, seq
+from .engine import IDC, IDC_NO_DOLLAR, IDC_START, MARGIN, TRAIL, NeedMore, P, Splitter, Statement, seq
 
 _TAG = r"(?:[" + IDC_START + "][" + IDC_NO_DOLLAR + "]*)?"
 # E'...': an E that starts a word (psqlscan.l xestart); inside, \x and '' are escapes.
@@ -92,7 +92,7 @@ def _statement_regex(depth: int = 3) -> re.Pattern[str]:
     for level in range(2, depth + 1):
         group = r"\(" + seq(_PLAIN, [*_atoms(level), ";", group]) + r"\)"
     body = seq(_PLAIN, [group, *_atoms(depth + 1), r"\)"])
-    return re.compile(_LEAD.pattern + "(" + body + ");|")
+    return re.compile(_LEAD.pattern + "(" + body + ");" + TRAIL + "|")
 
 
 class PostgreSQLSplitter(Splitter):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .engine import IDC, MARGIN, NeedMore, P, Splitter, header_tokens, seq
+from .engine import IDC, MARGIN, TRAIL, NeedMore, P, Splitter, header_tokens, seq
 
 _WS = "[ \\t\\n\\f\\r]"  # complete.c: only these are tkWS
 _LEAD = re.compile(r"(?:" + _WS + r"+|--[^\n]*|/\*[\s\S]*?\*/|(?<![^\n])#[^\n]*)*" + P)
@@ -36,7 +36,7 @@ _OPENERS = {"'": "string '...'", '"': 'quoted identifier "..."', "`": "quoted id
 _PLAIN = r"[^;'\"`\[\-/]*" + P
 _ATOMS = [_QUOTED, r"--[^\n]*", r"-(?!-)", r"/\*[\s\S]*?\*/", r"/(?!\*)"]
 _BODY = seq(_PLAIN, _ATOMS)
-_STMT = re.compile(_LEAD.pattern + "(" + _BODY + ");|")
+_STMT = re.compile(_LEAD.pattern + "(" + _BODY + ");" + TRAIL + "|")
 # A whole CREATE TRIGGER in one match: complete.c ends it only at ; END ; (whitespace and
 # comments allowed between), so a ; is part of the body unless END and another ; follow.
 _GAP = r"(?:" + _GAP_ITEM + r")*" + P
