@@ -215,9 +215,8 @@ class Splitter:
         # match starts where the previous one ended, and the empty one (group 1 unset, span
         # -1) means "not ordinary". A match ends after group 1, the delimiter and TRAIL.
         for m in self._stmt.finditer(buf, pos):
-            spans = m.regs  # one call for both spans (the whole match's, then group 1's)
-            s, e = spans[1]
-            end = spans[0][1]
+            s, e = m.span(1)
+            end = m.end()
             if s < 0 or end > limit:
                 break
             if s != e:
