@@ -215,13 +215,13 @@ def main() -> None:
         del text
         print()
         commented = commented_text(args.mb)
+        sp = sqlparse_rate(commented, args) if compare else 0.0  # the same text in every dialect: measured once
         for dialect in dialects:
             first, times, n = bench_split(commented, dialect, args.repeat)
             rate = len(commented) / statistics.median(times) / 1e6
             line = (f"commented {dialect:10} {len(commented) / 1e6:.1f} MB, {n} statements: {rate:.1f} MB/s "
                     f"(min-max {min(times):.3f}-{max(times):.3f} s)")
             if compare:
-                sp = sqlparse_rate(commented, args)
                 line += f"; sqlparse {sp:.2f} MB/s; ratio {rate / sp:.0f}x"
             print(line)
         del commented
