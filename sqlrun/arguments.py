@@ -1,6 +1,7 @@
-"""The command line's arguments: argparse, every option and its help, and the Options they make.
+"""The command line's arguments: argparse, every option and its help.
 
-cli.py prints and dispatches; this module only turns an argv into a Namespace and Options.
+cli.py prints and dispatches; this module turns an argv into a Namespace (cli.parse takes the trivial argv of
+a container's start without it, and cli.options_from makes the Options).
 """
 
 from __future__ import annotations
@@ -8,10 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from . import __version__
-from .model import DEFAULT_DIRECTORY, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, LOCK_MODES, Options
+from .model import DEFAULT_DIRECTORY, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, LOCK_MODES
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
@@ -218,20 +218,3 @@ def _command_of(args: Sequence[str]) -> str | None:
         if arg in HELP_FLAGS:
             return None
     return None
-
-
-def options_from(ns: argparse.Namespace) -> Options:
-    """The run's Options from parsed arguments (defaults filled in)."""
-    return Options(
-        directory=Path(ns.dir or DEFAULT_DIRECTORY),
-        target=getattr(ns, "target", None),
-        lock_timeout=DEFAULT_LOCK_TIMEOUT if ns.lock_timeout is None else ns.lock_timeout,
-        lock_wait=DEFAULT_LOCK_WAIT if getattr(ns, "lock_wait", None) is None else ns.lock_wait,
-        wait=ns.wait or 0.0,
-        create_database=not ns.no_create_database,
-        dry_run=bool(getattr(ns, "dry_run", False)),
-        strict=bool(ns.strict),
-        reapply_changed=bool(getattr(ns, "reapply_changed", False)),
-        placeholders=getattr(ns, "placeholders", None),
-        lock=getattr(ns, "lock", None) or "auto",
-    )

@@ -10,11 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from .arguments import COMMANDS, build_parser, options_from, parse_args
 from .config import DatabaseURL, load_env_file, redact_text, resolve_url
 from .errors import ConfigError, SqlrunError
 from .report import Reporter
-from .model import DEFAULT_DIRECTORY, Result, ScriptResult, ScriptStatus
+from .model import DEFAULT_DIRECTORY, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Options, Result, ScriptResult, ScriptStatus
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
@@ -24,9 +23,9 @@ if TYPE_CHECKING:
     from typing import Sequence, TextIO
 
     from .converge import CheckResult
-    from .model import Options
+    from .settings import Settings
 
-__all__ = ["COMMANDS", "ConsoleReporter", "build_parser", "main"]  # COMMANDS and build_parser: for existing callers
+__all__ = ["ConsoleReporter", "main"]
 
 
 class ConsoleReporter(Reporter):
@@ -148,13 +147,61 @@ def _ms(ms: int) -> str:
 # --- commands ------------------------------------------------------------------------------------------
 
 
+# A container's start runs ``init_db.py`` with no arguments (or -q, -v): that argv is parsed here, without
+# importing argparse and building its parser, a tenth of the no-op run's own cost (docs/benchmarks.md).
+# TRIVIAL_APPLY is what argparse makes of ``apply`` with every option left out; tests/test_arguments.py
+# checks it against argparse for every such argv, so an option added to apply fails there until added here.
+TRIVIAL_FLAGS = {"apply": ("command", "apply"), "-q": ("quiet", True), "--quiet": ("quiet", True), "-v": ("verbose", True), "--verbose": ("verbose", True)}
+TRIVIAL_APPLY = {
+    "database_url": None, "databases_from": None, "jobs": None, "fail_fast": False, "dir": None, "env_file": None,
+    "wait": None, "no_create_database": False, "lock_timeout": None, "lock_wait": None, "lock": None, "strict": False, "vars": None,
+    "verbose": False, "quiet": False, "command": "apply", "dry_run": False, "target": None, "reapply_changed": False,
+    "json": False,
+}
+# ns.sources' keys: the settings file's name of each option (settings.RENAMED), None for what is no setting.
+TRIVIAL_KEYS = {"dir": "directory", "no_create_database": "create_database", "database_url": None, "env_file": None, "vars": None, "command": None}
+
+
+def parse(argv: Sequence[str], settings: Settings) -> argparse.Namespace:
+    """The parsed command line: argparse's (arguments.parse_args), or the trivial argv's, with no settings file."""
+    if settings.path is not None or not set(argv) <= TRIVIAL_FLAGS.keys() or list(argv).count("apply") > 1:
+        from .arguments import parse_args
+
+        return parse_args(argv, settings)
+    from types import SimpleNamespace
+
+    values = dict(TRIVIAL_APPLY)
+    values.update(TRIVIAL_FLAGS[arg] for arg in argv)
+    given = {TRIVIAL_FLAGS[arg][0] for arg in argv}
+    keys = {TRIVIAL_KEYS.get(dest, dest): dest for dest in TRIVIAL_APPLY}
+    values["sources"] = {key: "command line" if keys[key] in given else "default" for key in sorted(k for k in keys if k)}
+    return SimpleNamespace(**values)  # type: ignore[return-value]  # read by attribute only, like a Namespace
+
+
+def options_from(ns: argparse.Namespace) -> Options:
+    """The run's Options from parsed arguments, argparse's or parse()'s (defaults filled in)."""
+    return Options(
+        directory=Path(ns.dir or DEFAULT_DIRECTORY),
+        target=getattr(ns, "target", None),
+        lock_timeout=DEFAULT_LOCK_TIMEOUT if ns.lock_timeout is None else ns.lock_timeout,
+        lock_wait=DEFAULT_LOCK_WAIT if getattr(ns, "lock_wait", None) is None else ns.lock_wait,
+        wait=ns.wait or 0.0,
+        create_database=not ns.no_create_database,
+        dry_run=bool(getattr(ns, "dry_run", False)),
+        strict=bool(ns.strict),
+        reapply_changed=bool(getattr(ns, "reapply_changed", False)),
+        placeholders=getattr(ns, "placeholders", None),
+        lock=getattr(ns, "lock", None) or "auto",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     from .settings import database_url, find, load, placeholders
 
     try:
         settings = load(find())
-        ns = parse_args(sys.argv[1:] if argv is None else argv, settings)
+        ns = parse(sys.argv[1:] if argv is None else argv, settings)
         configured = database_url(settings)
     except SqlrunError as exc:  # a bad settings file: no reporter exists yet, and no secret can be in this text
         print(f"error: {exc}", file=sys.stderr)
