@@ -1,7 +1,7 @@
 """The command line's arguments: argparse, every option and its help.
 
 cli.py prints and dispatches; this module turns an argv into a Namespace (cli.parse takes the trivial argv of
-a container's start without it, and cli.options_from makes the Options).
+a container's start without it, and model.options_from makes the Options).
 """
 
 from __future__ import annotations

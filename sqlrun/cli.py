@@ -13,7 +13,7 @@ from pathlib import Path
 from .config import DatabaseURL, load_env_file, redact_text, resolve_url
 from .errors import ConfigError, SqlrunError
 from .report import Reporter
-from .model import DEFAULT_DIRECTORY, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_WAIT, Options, Result, ScriptResult, ScriptStatus
+from .model import DEFAULT_DIRECTORY, Result, ScriptResult, ScriptStatus, options_from
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing import Sequence, TextIO
 
     from .converge import CheckResult
+    from .model import Options
     from .settings import Settings
 
 __all__ = ["ConsoleReporter", "main"]
@@ -176,23 +177,6 @@ def parse(argv: Sequence[str], settings: Settings) -> argparse.Namespace:
     keys = {TRIVIAL_KEYS.get(dest, dest): dest for dest in TRIVIAL_APPLY}
     values["sources"] = {key: "command line" if keys[key] in given else "default" for key in sorted(k for k in keys if k)}
     return SimpleNamespace(**values)  # type: ignore[return-value]  # read by attribute only, like a Namespace
-
-
-def options_from(ns: argparse.Namespace) -> Options:
-    """The run's Options from parsed arguments, argparse's or parse()'s (defaults filled in)."""
-    return Options(
-        directory=Path(ns.dir or DEFAULT_DIRECTORY),
-        target=getattr(ns, "target", None),
-        lock_timeout=DEFAULT_LOCK_TIMEOUT if ns.lock_timeout is None else ns.lock_timeout,
-        lock_wait=DEFAULT_LOCK_WAIT if getattr(ns, "lock_wait", None) is None else ns.lock_wait,
-        wait=ns.wait or 0.0,
-        create_database=not ns.no_create_database,
-        dry_run=bool(getattr(ns, "dry_run", False)),
-        strict=bool(ns.strict),
-        reapply_changed=bool(getattr(ns, "reapply_changed", False)),
-        placeholders=getattr(ns, "placeholders", None),
-        lock=getattr(ns, "lock", None) or "auto",
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,7 +37,7 @@ def fan_out(ns: argparse.Namespace, reporter: ConsoleReporter, run_one: RunOne) 
     """Run the command on every database named; exit 0 only when every one succeeded, else the most severe code."""
     if ns.command not in FAN_OUT_COMMANDS:
         raise ConfigError(f"{ns.command} takes one database; several are given only to {', '.join(FAN_OUT_COMMANDS)}")
-    from .arguments import options_from
+    from .model import options_from
 
     options_from(ns)  # bad option values: one error now, not one per database
     targets = targets_of(ns)

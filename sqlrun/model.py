@@ -11,6 +11,8 @@ from .errors import ConfigError
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    import argparse
+
     from .placeholders import Placeholders
 
 DEFAULT_DIRECTORY = "data/migrations"
@@ -49,6 +51,23 @@ class Options:
                 check_seconds(name, value)
         if self.target is not None and self.target < 0:
             raise ConfigError(f"--target {self.target}: a version is a number of 0 or more")
+
+
+def options_from(ns: argparse.Namespace) -> Options:
+    """The run's Options from parsed command-line arguments (cli.parse's or argparse's; defaults filled in)."""
+    return Options(
+        directory=Path(ns.dir or DEFAULT_DIRECTORY),
+        target=getattr(ns, "target", None),
+        lock_timeout=DEFAULT_LOCK_TIMEOUT if ns.lock_timeout is None else ns.lock_timeout,
+        lock_wait=DEFAULT_LOCK_WAIT if getattr(ns, "lock_wait", None) is None else ns.lock_wait,
+        wait=ns.wait or 0.0,
+        create_database=not ns.no_create_database,
+        dry_run=bool(getattr(ns, "dry_run", False)),
+        strict=bool(ns.strict),
+        reapply_changed=bool(getattr(ns, "reapply_changed", False)),
+        placeholders=getattr(ns, "placeholders", None),
+        lock=getattr(ns, "lock", None) or "auto",
+    )
 
 
 # The options that are durations in seconds, by field name; each must be a finite number >= 0.

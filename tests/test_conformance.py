@@ -398,10 +398,11 @@ def test_catalog_look_ups_answer_inside_a_transaction(target: tuple[TempDatabase
     assert count(db) == 2
 
 
-def test_runs_alone_is_for_copy_data_only_among_plain_statements(target: tuple[TempDatabase, Database]) -> None:
-    _, session = target
+def test_a_plain_statement_shares_its_round_trip_and_copy_data_does_not(target: tuple[TempDatabase, Database]) -> None:
+    db, session = target
     assert not session.runs_alone(stmt("INSERT INTO t VALUES (1)"))
-    assert session.runs_alone(stmt("COPY t FROM STDIN", copy_data="1\n"))
+    if db.kind == "postgresql":  # only psql's rules make statements that carry COPY data
+        assert session.runs_alone(stmt("COPY t FROM STDIN", copy_data="1\n"))
 
 
 def test_after_script_leaves_the_session_usable(target: tuple[TempDatabase, Database]) -> None:
