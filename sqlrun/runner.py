@@ -722,7 +722,9 @@ def _after_failure(run: _ScriptRun, exc: BaseException) -> None:
     db = run.db
     try:
         db.rollback()
-        if (not run.transactional or db.ddl_commits_implicitly) and isinstance(exc, SqlrunError):
+        # A lost lock writes nothing more: the history may now be another runner's (its row for this script).
+        lost = isinstance(exc, LockLostError)
+        if (not run.transactional or db.ddl_commits_implicitly) and isinstance(exc, SqlrunError) and not lost:
             db.write_history(run.history_row("failed"))
             db.commit()
     except Exception:  # the connection may be gone; the original error is what the user must see

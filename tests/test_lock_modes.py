@@ -236,6 +236,25 @@ def test_mysql_history_is_inserted_so_a_concurrent_record_is_seen_not_replaced(m
     assert maria.query("SELECT applied_by FROM sqlrun_history") == [("another runner",)]
 
 
+def test_mysql_two_unlocked_runs_of_one_script_are_reported_not_hidden(maria: TempDatabase, scripts, tmp_path: Path) -> None:
+    from subproc import finish, start
+
+    slow = "CREATE TABLE IF NOT EXISTS runs (note VARCHAR(20));\nINSERT INTO runs (note) VALUES ('ran');\nDO SLEEP(3);\n"
+    folder = scripts({"001_runs.sql": slow})
+    # --lock=none lets both run the script at once, as node-local locks on a cluster would.
+    procs = [start(tmp_path, "--database-url", maria.url, "--dir", str(folder), "--lock", "none") for _ in range(2)]
+    results = sorted((finish(p, timeout=60) for p in procs), key=lambda r: r.code)
+
+    # Both ran it; the second one's INSERT went back with its failed history row, in the same transaction.
+    assert maria.query("SELECT COUNT(*) FROM runs") == [(1,)], results
+    assert results[0].code == 0, results[0].text
+    assert results[1].code == 5, results[1].text
+    assert "another runner (" in results[1].err and "recorded it as applied" in results[1].err
+    assert "the lock did not keep the runs apart" in results[1].err
+    assert "not recorded as applied" not in results[1].err
+    assert [r[2] for r in maria.history()] == ["applied"]
+
+
 def test_mysql_failed_row_is_replaced_by_the_successful_run(maria: TempDatabase, scripts, cli) -> None:
     folder = scripts({"001_bad.sql": "CREATE TABLE t (id INT);\nINSERT INTO missing VALUES (1);\n"})
     assert cli("--database-url", maria.url, "--dir", str(folder)).code == 1
