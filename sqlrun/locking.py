@@ -24,10 +24,21 @@ NONE_WARNING = (
 class HeldLock:
     """The lock a run holds: ``check()`` before each script and commit, ``release()`` at the end."""
 
-    def __init__(self, db: Database, choice: LockChoice, lease: Lease | None = None) -> None:
+    def __init__(self, db: Database, choice: LockChoice, lease: Lease | None = None, options: Options | None = None) -> None:
         self.db = db
         self.choice = choice
         self.lease = lease
+        self.options = options  # kept where a script may need a lock of its own (see for_script)
+
+    def for_script(self, transactional: bool, reporter: Reporter) -> HeldLock | None:
+        """The lease a no-transaction script needs where the lock is taken in each script's transaction, else None.
+
+        Behind a transaction pooler no advisory lock holds outside a transaction, and such a script has none.
+        """
+        if self.mode != "transaction" or transactional or self.options is None:
+            return None
+        why = "a no-transaction script, where the lock is otherwise taken in each script's transaction"
+        return _take_lease(self.db, LockChoice("table", why), self.options, reporter)
 
     @property
     def mode(self) -> str:
@@ -38,6 +49,8 @@ class HeldLock:
         """Raise LockLostError when the lock is no longer certainly held."""
         if self.lease is not None:
             self.lease.check()
+        elif self.mode == "session":
+            self.db.check_lock()
 
     def release(self) -> None:
         """Let the next runner in (never raises: a lock that cannot be released dies with its connection)."""
@@ -60,8 +73,10 @@ def take(db: Database, options: Options, reporter: Reporter) -> HeldLock:
     if choice.mode == "transaction":
         # Taken by the dialect inside each script's transaction (begin()); nothing is held between scripts.
         reporter.info(f"lock: {db.lock_name()} inside each script's transaction ({choice.why})")
-        return HeldLock(db, choice)
-    reporter.info(f"lock: {db.lock_name()} on a connection of its own (session: {choice.why})")
+        db.lock(options.lock_timeout, reporter.info)  # what begin() waits with
+        return HeldLock(db, choice, options=options)
+    where = "on the connection that runs the scripts" if db.locks_working_connection else "on a connection of its own"
+    reporter.info(f"lock: {db.lock_name()} {where} (session: {choice.why})")
     db.lock(options.lock_timeout, reporter.info)
     return HeldLock(db, choice)
 

@@ -499,12 +499,26 @@ def _apply_locked(
                     script, prints[script.version], url.kind, placeholders=_placeholders(url, options)
                 )
                 progress.current = script
-                results.append(_apply_script(db, pending, who, reporter, lock, watch))
-                progress.applied.append(script.file)
+                result = _apply_under(lock, db, pending, who, reporter, watch)
+                if result is not None:
+                    results.append(result)
+                    progress.applied.append(script.file)
                 progress.current = None
         return Result(url.redacted(), tuple(results), False, tuple(warnings))
     finally:
         lock.release()
+
+
+def _apply_under(
+    lock: HeldLock, db: Database, pending: _Pending, who: str, reporter: Reporter, watch: LockWatch | None = None
+) -> ScriptResult | None:
+    """_apply_script, inside the lease a no-transaction script needs where the lock is taken per transaction."""
+    script_lock = lock.for_script(not pending.fingerprint.no_transaction, reporter)
+    try:
+        return _apply_script(db, pending, who, reporter, lock, watch)
+    finally:
+        if script_lock is not None:
+            script_lock.release()
 
 
 class _RetryScript(Exception):
@@ -513,8 +527,11 @@ class _RetryScript(Exception):
 
 def _apply_script(
     db: Database, pending: _Pending, who: str, reporter: Reporter, lock: HeldLock | None = None, watch: LockWatch | None = None
-) -> ScriptResult:
-    """Apply one script; run it again from its start (after a pause) when its transaction gave up on a lock."""
+) -> ScriptResult | None:
+    """Apply one script, again from its start (after a pause) when its transaction gave up on a lock.
+
+    None when another runner applied it meanwhile (see _applied_meanwhile).
+    """
     reporter.script_started(pending.script, pending.count)
     attempt = 0
     while True:
@@ -529,7 +546,7 @@ def _apply_script(
                 pending.count = 0  # counted again while it is split again
 
 
-def _attempt(run: _ScriptRun) -> ScriptResult:
+def _attempt(run: _ScriptRun) -> ScriptResult | None:
     db, pending, reporter = run.db, run.pending, run.reporter
     script, transactional = pending.script, run.transactional
     after: list[Statement] = []  # statements that run once the script's transaction committed
@@ -537,8 +554,12 @@ def _attempt(run: _ScriptRun) -> ScriptResult:
     if not pending.checked:
         batches = _ahead(batches, OVERLAP_DEPTH)
     committed = False
+    _check_lock(run)  # a lost lock stops the run before the next script, so no one else runs it too
     try:
         db.begin(transactional)
+        if _applied_meanwhile(run):
+            batches.close()
+            return None
         for batch, last in _with_last(batches):
             # The last batch carries the history row and COMMIT (one round trip per small script).
             finish = (lambda n: run.history_row("applied", n)) if last and transactional else None
@@ -640,6 +661,23 @@ def _check_lock(run: _ScriptRun) -> None:
     """Stop before a script or a commit when the migration lock is no longer held."""
     if run.lock is not None:
         run.lock.check()
+
+
+def _applied_meanwhile(run: _ScriptRun) -> bool:
+    """With the lock taken in the script's own transaction: whether another runner recorded it since the plan.
+
+    Nothing is held between scripts there, so the history is read again under the lock, in the transaction
+    that will write the script's row (or under the lease of a no-transaction script); a script another runner
+    applied is skipped.
+    """
+    if not run.db.locks_each_script:
+        return False
+    row = run.db.read_history().get(run.script.version)
+    if row is None or row.state != "applied":
+        return False
+    run.db.rollback()
+    run.reporter.info(f"skipped {run.script.file}: another runner applied it meanwhile")
+    return True
 
 
 def _commit(run: _ScriptRun, row: HistoryRow) -> None:
@@ -978,6 +1016,8 @@ def _bookkeeping(url: DatabaseURL, options: Options, reporter: Reporter) -> Iter
             db.ensure_history()
             history = db.read_history()
             db.begin(True)
+            if db.locks_each_script:
+                history = db.read_history()  # again, under the lock begin() took in this transaction
             yield db, history
             lock.check()
             db.commit()

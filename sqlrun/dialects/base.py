@@ -146,6 +146,11 @@ class Database(ABC):
     split_while_running: bool = False
     #: statements sent per round trip on the fast path; 1 disables batching
     batch_statements: int = 1
+    #: the migration lock is taken inside each script's transaction by begin() (behind a transaction pooler):
+    #: the runner then reads the script's history row again in that transaction before running it
+    locks_each_script: bool = False
+    #: the session lock is taken on the working connection itself (one connection per runner)
+    locks_working_connection: bool = False
     batch_bytes: int = 1 << 20
     #: some statements take effect only outside a transaction (see ``outside_transaction``)
     has_outside_statements: bool = False
@@ -300,6 +305,9 @@ class Database(ABC):
     @abstractmethod
     def unlock(self) -> None:
         """Release the migration lock and close its connection."""
+
+    def check_lock(self) -> None:
+        """Raise LockLostError when the session lock is no longer held (its connection dropped); cheap."""
 
     def try_fence(self) -> bool:
         """Try once to take the working session's own lock (see ``lock``); True when taken or not needed."""

@@ -122,7 +122,13 @@ class Lease:
             self._fetch("SELECT name FROM {table} WHERE 1 = 0")
         except self.driver.errors:
             self._close()  # PostgreSQL's failed statement would spoil the session in a transaction; start clean
-            self._execute(CREATE)
+            try:
+                self._execute(CREATE)
+            except self.driver.errors as exc:
+                # Two runners creating it at once: PostgreSQL's IF NOT EXISTS loses the race in pg_type's
+                # unique index. The table is there all the same.
+                if not self.driver.conflict(exc):
+                    raise
 
     def try_acquire(self) -> bool:
         """Try once to take the lease: insert the row, or take over one left unrenewed for its time to live."""

@@ -12,7 +12,7 @@ import pymysql
 from pymysql.constants import CLIENT
 
 from ..config import DatabaseURL
-from ..errors import ConfigError, ReadOnlyError
+from ..errors import ConfigError, LockLostError, ReadOnlyError
 from .base import (
     HISTORY_COLUMNS, BatchOutcome, Blocker, Database, HistoryRow, LockChoice, LockProbe, bad_shape, cannot_create_history,
     client_host, connect_error,
@@ -556,6 +556,21 @@ class MySQLDatabase(Database):
                 except pymysql.Error:
                     pass  # already closed by the driver when the connection broke
                 self._lock_conn = None
+
+    def check_lock(self) -> None:
+        if self._lock_conn is None:
+            return
+        try:
+            with self._lock_conn.cursor() as cur:
+                cur.execute("SELECT IS_USED_LOCK(%s) = CONNECTION_ID()", (self.lock_name(),))
+                held, why = cur.fetchone()[0] == 1, "another session holds it now"
+        except pymysql.Error as exc:
+            held, why = False, f"its connection was lost: ({_code(exc)}) {_message(exc)}"
+        if not held:
+            raise LockLostError(
+                f"the migration lock {self.lock_name()} is no longer held ({why}); stopped before going on, "
+                "so that no other runner can apply the same script; run again to apply the rest"
+            )
 
 
 def _setting(value: Any) -> str:

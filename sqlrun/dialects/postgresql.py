@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 import psycopg
@@ -10,9 +11,10 @@ from psycopg import sql as pgsql
 from psycopg.pq import TransactionStatus
 
 from ..config import DatabaseURL
-from ..errors import ConnectError
+from ..errors import ConnectError, LockLostError, ReadOnlyError
 from .base import (
-    HISTORY_COLUMNS, BatchOutcome, Blocker, Database, HistoryRow, LockProbe, bad_shape, cannot_create_history, client_host, connect_error,
+    HISTORY_COLUMNS, BatchOutcome, Blocker, Database, HistoryRow, LockChoice, LockProbe, bad_shape, cannot_create_history,
+    client_host, connect_error,
 )
 
 _T = TypeVar("_T")
@@ -22,6 +24,7 @@ if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read th
     from ..splitter import Statement
     from .base import Notify
     from .faults import Fault
+    from .lease import LeaseDriver
 
 CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS {table} (
     version BIGINT PRIMARY KEY,
@@ -60,6 +63,7 @@ BLOCKERS = """SELECT pid, usename, coalesce(nullif(application_name, ''), client
     to_char(coalesce(xact_start, query_start), 'YYYY-MM-DD HH24:MI:SS TZ'), left(query, 200)
 FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids(%s)) ORDER BY xact_start"""
 WANTED = "SELECT coalesce(relation::regclass::text, locktype), mode FROM pg_locks WHERE pid = %s AND NOT granted LIMIT 1"
+POOLER_LOGIN_RETRY = 15  # seconds: PgBouncer's default server_login_retry
 SAVEPOINT = "sqlrun_batch"
 TRIAL_SAVEPOINT = "sqlrun_trial"
 NEXT_SAVEPOINT = f"RELEASE SAVEPOINT {SAVEPOINT}; SAVEPOINT {SAVEPOINT}"
@@ -85,7 +89,11 @@ def connect_kwargs(url: DatabaseURL, database: str | None = None) -> dict[str, A
 
 
 def _connect(url: DatabaseURL, database: str | None = None) -> psycopg.Connection:
-    return psycopg.connect(autocommit=True, **connect_kwargs(url, database))
+    # No server-side prepared statements, ever: behind a transaction pooler (PgBouncer) one prepared on a
+    # server connection is met by the next client of that connection (DuplicatePreparedStatement) or is
+    # missing on the connection the next transaction lands on (InvalidSqlStatementName). psycopg prepares
+    # a query after its 5th execution by default, and polling for the lock repeats one.
+    return psycopg.connect(autocommit=True, prepare_threshold=None, **connect_kwargs(url, database))
 
 
 def database_missing(url: DatabaseURL) -> bool | None:
@@ -100,17 +108,24 @@ def database_missing(url: DatabaseURL) -> bool | None:
     return None
 
 
-def create_database(url: DatabaseURL) -> None:
-    """CREATE DATABASE from a maintenance database; another runner creating it first is fine."""
+def create_database(url: DatabaseURL) -> bool:
+    """CREATE DATABASE from a maintenance database; another runner creating it first is fine.
+
+    True when a pooler stands in between (see PostgreSQLDatabase._probe).
+    """
     last: psycopg.Error | None = None
     for maintenance in MAINTENANCE_DATABASES:
         try:
             with _connect(url, maintenance) as conn:
-                conn.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(url.database or "")))
-                return
-        except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
-            # Two CREATE DATABASE at once: the loser meets the winner's row in pg_database's unique index.
-            return
+                pooled = conn.execute("SELECT pg_backend_pid()").fetchone()[0] != conn.info.backend_pid
+                try:
+                    conn.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(url.database or "")))
+                except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                    pass  # two CREATE DATABASE at once: the loser meets the winner's row in pg_database's unique index
+                return pooled
+        except psycopg.errors.ReadOnlySqlTransaction:
+            # A standby cannot create it; "grant CREATEDB" would send the user the wrong way.
+            raise ReadOnlyError(f"database {url.database!r} does not exist on {url.redacted()}, and it cannot be created there") from None
         except psycopg.Error as exc:
             last = exc
     raise ConnectError(
@@ -118,6 +133,17 @@ def create_database(url: DatabaseURL) -> None:
         "create it, or grant CREATEDB to this user",
         retryable=False,
     )
+
+
+def _connect_created(url: DatabaseURL, pooled: bool, notify: Notify) -> psycopg.Connection:
+    """Connect to a database just created; through a pooler, wait for it to try the login again."""
+    if not pooled:
+        return _connect(url)
+    # PgBouncer remembers the login that failed while the database was missing and tries the next one only
+    # after server_login_retry (15 s by default); meanwhile the client waits in its queue.
+    notify("waiting for the pooler to log in to the new database (PgBouncer's server_login_retry, 15s by default)")
+    kwargs = {**connect_kwargs(url), "connect_timeout": str(max(int(connect_kwargs(url)["connect_timeout"]), POOLER_LOGIN_RETRY + 10))}
+    return psycopg.connect(autocommit=True, prepare_threshold=None, **kwargs)
 
 
 def _first_line(error: BaseException | None) -> str:
@@ -129,6 +155,7 @@ class PostgreSQLDatabase(Database):
 
     kind = "postgresql"
     split_while_running = True
+    locks_working_connection = True
     # Bigger batches mean fewer round trips (100,000 INSERTs at a 2.4 ms round trip: 1.89 s with 500 per
     # batch, 1.54 s with 2000); finding a failed statement costs about 2 x log2(n) round trips (_locate).
     batch_statements = 2000
@@ -140,10 +167,36 @@ class PostgreSQLDatabase(Database):
         self.in_transaction = False
         self._begin_pending = False  # BEGIN not sent yet: it rides with the first batch (one round trip fewer)
         self._schema: str | None = None
-        self._lock_conn: psycopg.Connection | None = None
-        self._fenced = False  # the working session holds its fence lock (see Database.lock)
         self._prelude = ""  # session set-up sent in front of the next script's BEGIN (or alone, before it)
         self._lock_wait_sql = ""
+        self._locked = False  # the working session holds the session advisory lock
+        self._lock_wait: tuple[float, Notify] = (0.0, lambda _: None)
+        self._read_only: str | None = None
+        self.pooled = self._probe()
+        # Behind a pooler the lock is taken inside each script's transaction (lock_script): the one lock a
+        # transaction pooler keeps on one server connection; a session lock would stay behind on whichever
+        # pooled connection took it, and its unlock could land on another. Correct in session pooling too.
+        self.locks_each_script = False  # set by choose_lock
+
+    def _probe(self) -> bool:
+        """Note a read-only target; True when a pooler stands between us and the server.
+
+        The backend pid libpq got at login is the server's own; a pooler (PgBouncer, in session and in
+        transaction mode alike) hands out one of its own making, so it differs from pg_backend_pid().
+        """
+        pid, recovery, read_only = self.conn.execute(
+            "SELECT pg_backend_pid(), pg_is_in_recovery(), current_setting('transaction_read_only')"
+        ).fetchone()
+        if recovery:
+            self._read_only = "pg_is_in_recovery() is true: a hot standby"
+        elif read_only == "on":
+            self._read_only = "default_transaction_read_only is on for this user or database"
+        self._server_pid = pid
+        return pid != self.conn.info.backend_pid
+
+    def read_only(self) -> str | None:
+        """Why this target accepts no writes (a hot standby, a read-only default), or None."""
+        return self._read_only
 
     @classmethod
     def open(cls, url: DatabaseURL, *, create: bool, readonly: bool, notify: Notify) -> PostgreSQLDatabase | None:
@@ -165,10 +218,10 @@ class PostgreSQLDatabase(Database):
                 raise connect_error(
                     url, f"database {url.database!r} does not exist (and --no-create-database was given)", retryable=False
                 )
-            create_database(url)
+            pooled = create_database(url)
             notify(f"created database {url.database}")
             try:
-                return cls(url, _connect(url))
+                return cls(url, _connect_created(url, pooled, notify))
             except psycopg.OperationalError as exc:
                 first = exc
         message = _first_line(first).removeprefix("connection failed: ")
@@ -216,7 +269,7 @@ class PostgreSQLDatabase(Database):
             self.conn.execute("ROLLBACK")
             self.in_transaction = False
 
-    def ensure_history(self) -> None:
+    def _create_history(self) -> None:
         try:
             self.conn.execute(pgsql.SQL(CREATE_HISTORY).format(table=self._table()))
         except psycopg.Error as exc:
@@ -271,6 +324,8 @@ class PostgreSQLDatabase(Database):
         self._table()  # resolve the schema before any script statement can change search_path
         if transactional:
             self.in_transaction = self._begin_pending = True
+            if self.locks_each_script:
+                self.lock_script(*self._lock_wait)
         elif self._prelude:
             self.conn.execute(self._prelude)
             self._prelude = ""
@@ -304,11 +359,10 @@ class PostgreSQLDatabase(Database):
         return getattr(error, "sqlstate", None) == LOCK_NOT_AVAILABLE
 
     def lock_probe(self) -> LockProbe:
-        return _Probe(self.url, self.conn.info.backend_pid)
+        return _Probe(self.url, self._server_pid)  # the server's pid: a pooler reports one of its own
 
     def connection_lost(self, error: BaseException) -> bool:
-        lock_lost = self._lock_conn is not None and self._lock_conn.broken  # the lock's own connection
-        return self.conn.closed or self.conn.broken or lock_lost or getattr(error, "sqlstate", None) in LOST_STATES
+        return self.conn.closed or self.conn.broken or getattr(error, "sqlstate", None) in LOST_STATES
 
     def commit(self) -> None:
         if self.in_transaction and not self._begin_pending:
@@ -526,38 +580,111 @@ class PostgreSQLDatabase(Database):
         return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
     def lock_name(self) -> str:
-        return f"pg_advisory_lock({self._lock_key()}) on database {self.conn.info.dbname}"
+        kind = "pg_advisory_xact_lock" if self.locks_each_script else "pg_advisory_lock"
+        return f"{kind}({self._lock_key()}) on database {self.conn.info.dbname}"
+
+    def choose_lock(self, mode: str) -> LockChoice:
+        if mode == "auto" and self.pooled:
+            choice = LockChoice("transaction", "behind a connection pooler: the login's backend pid is not pg_backend_pid()")
+        elif mode == "auto":
+            choice = LockChoice("session", "pg_advisory_lock")
+        elif mode == "transaction":
+            choice = LockChoice("transaction", "--lock")
+        else:
+            choice = super().choose_lock(mode)
+        self.locks_each_script = choice.mode == "transaction"
+        return choice
+
+    def lease_driver(self) -> LeaseDriver:
+        from .lease import LOCK_TABLE, LeaseDriver
+
+        self._table()  # the schema the history lives in: the lock table goes next to it
+        table = pgsql.Identifier(self._schema or "public", LOCK_TABLE).as_string(self.conn)
+        url = self.url
+
+        def conflict(error: BaseException) -> bool:
+            # A duplicate key; a serialization failure is how CockroachDB reports a concurrent insert.
+            return isinstance(error, (psycopg.errors.UniqueViolation, psycopg.errors.SerializationFailure))
+
+        return LeaseDriver(lambda: _connect(url), table, conflict, (psycopg.Error,))
+
+    def lock(self, timeout: float, notify: Notify) -> None:
+        """The session lock on the working connection; behind a pooler, nothing yet (see lock_script).
+
+        One connection per runner: the lock lives as long as the session that runs the scripts, so a killed
+        runner's lock is freed only when its last statement has really ended on the server (no second
+        "fence" lock is needed), and a session pool of size 1 serves a runner without deadlocking.
+        """
+        self._lock_wait = (timeout, notify)
+        if self.locks_each_script:
+            return
+        name = self.lock_name()
+        held = f"another sqlrun held the lock {name} for {timeout:.0f}s"
+        self._wait(self.try_lock, time.monotonic(), timeout, notify, f"the migration lock {name} held by another runner", held)
 
     def try_lock(self) -> bool:
-        # A session lock on a connection of its own: the server drops it the moment the process dies.
-        if self._lock_conn is None:
-            try:
-                self._lock_conn = _connect(self.url)
-            except psycopg.OperationalError as exc:
-                raise connect_error(self.url, f"opening the lock's connection: {_first_line(exc)}") from None
-        return bool(self._lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key(),)).fetchone()[0])
+        if not self._locked:
+            self._locked = bool(self.conn.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key(),)).fetchone()[0])
+        return self._locked
 
-    def try_fence(self) -> bool:
-        self._fenced = bool(self.conn.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key() ^ 1,)).fetchone()[0])
-        return self._fenced
+    def lock_script(self, timeout: float, notify: Notify) -> None:
+        """BEGIN, then wait for pg_advisory_xact_lock, then the batches' savepoint (behind a pooler)."""
+        # Taken before the savepoint, in the top-level transaction: a lock taken inside a savepoint that is
+        # rolled back to would be released with it.
+        self.conn.execute(f"{self._prelude}BEGIN")
+        self._begun()
+        name = self.lock_name()
+        held = f"another sqlrun held the lock {name} for {timeout:.0f}s"
+        self._wait(self._try_xact_lock, time.monotonic(), timeout, notify, f"the migration lock {name} held by another runner", held)
+        self.conn.execute(f"SAVEPOINT {SAVEPOINT}")
+
+    def _try_xact_lock(self) -> bool:
+        return bool(self.conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (self._lock_key(),)).fetchone()[0])
+
+    def check_lock(self) -> None:
+        if not self._locked:
+            return
+        classid, objid = (self._lock_key() >> 32) & 0xFFFFFFFF, self._lock_key() & 0xFFFFFFFF
+        try:
+            held = self.conn.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted"
+                " AND classid = %s::bigint::oid AND objid = %s::bigint::oid AND objsubid = 1",
+                (classid, objid),
+            ).fetchone()[0]
+        except psycopg.Error as exc:
+            self._locked = False
+            raise LockLostError(
+                f"the connection holding the migration lock {self.lock_name()} was lost ({_first_line(exc)}); "
+                "stopped before going on; run again to apply the rest"
+            ) from None
+        if not held:
+            self._locked = False
+            raise LockLostError(
+                f"the migration lock {self.lock_name()} is no longer held by this session (a script released it with "
+                "DISCARD ALL or pg_advisory_unlock_all, or a transaction pooler sent this query to another server "
+                "connection: use --lock=transaction there); stopped before going on; run again to apply the rest"
+            )
+
+    def ensure_history(self) -> None:
+        if not self.locks_each_script:
+            return self._create_history()
+        # Two runners creating the table at once collide in pg_type's unique index: under the lock, once.
+        timeout, notify = self._lock_wait
+        self.lock_script(timeout, notify)
+        try:
+            self._create_history()
+            self.conn.execute("COMMIT")
+        finally:
+            if self.conn.info.transaction_status != TransactionStatus.IDLE:
+                self.conn.execute("ROLLBACK")
 
     def unlock(self) -> None:
-        if self._fenced:
-            self._fenced = False
+        if self._locked:
+            self._locked = False
             try:
-                self.conn.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key() ^ 1,))
+                self.conn.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key(),))
             except psycopg.Error:
                 pass  # the session is gone, and its lock with it
-        if self._lock_conn is not None:
-            try:
-                self._lock_conn.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key(),))
-            except psycopg.OperationalError:
-                if not self._lock_conn.broken:
-                    raise
-                # It died, and the server released the lock with it: nothing is left to release.
-            finally:
-                self._lock_conn.close()
-                self._lock_conn = None
 
 
 class _Probe(LockProbe):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import time
 import _thread  # the builtin behind threading: its lock without threading's ~3 ms import
 from datetime import datetime
 
@@ -47,6 +48,9 @@ _OUTSIDE_PRAGMA = re.compile(r"PRAGMA\s+(?:\w+\s*\.\s*)?(foreign_keys|synchronou
 # Connection settings a script may change and the next one would inherit (PRAGMA foreign_keys is a no-op
 # inside a transaction, but a no-transaction script's sticks); read at the first script, restored before each.
 SESSION_PRAGMAS = ("foreign_keys", "recursive_triggers", "legacy_alter_table")
+# While sqlrun itself waits for another connection's write lock (see _with_write_lock), each attempt waits
+# only this long inside SQLite, so that the wait can say what it waits for and end at --lock-timeout.
+BUSY_POLL_MS = 200
 # Closing any descriptor of a file drops every POSIX lock the process holds on it (fcntl(2)), SQLite's own
 # included: a session of the app, or of this process, would lose its locks mid-transaction. So the flock
 # descriptor of each file stays open for the life of the process and is only ever unlocked.
@@ -68,6 +72,7 @@ class SQLiteDatabase(Database):
         self._lock_key: tuple[int, int] | None = None
         self._initial: list[str] | None = None  # PRAGMAs that put SESSION_PRAGMAS back as they were at the first script
         self._reset = False
+        self._lock_wait: tuple[float, Notify] = (BUSY_TIMEOUT, lambda _: None)
 
     @classmethod
     def open(cls, url: DatabaseURL, *, create: bool, readonly: bool, notify: Notify) -> SQLiteDatabase:
@@ -113,7 +118,7 @@ class SQLiteDatabase(Database):
 
     def ensure_history(self) -> None:
         try:
-            self.conn.execute(CREATE_HISTORY)
+            self._with_write_lock(CREATE_HISTORY)
         except sqlite3.Error as exc:
             raise cannot_create_history(self.table, exc) from None
 
@@ -133,11 +138,40 @@ class SQLiteDatabase(Database):
                 self.conn.execute(pragma)
         self._reset = False
         if transactional:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._with_write_lock("BEGIN IMMEDIATE")
 
     def commit(self) -> None:
         if self.conn.in_transaction:
-            self.conn.execute("COMMIT")
+            # In rollback-journal mode COMMIT waits for readers to finish; a busy COMMIT keeps the transaction.
+            self._with_write_lock("COMMIT")
+
+    def _with_write_lock(self, sql: str) -> None:
+        """Run ``sql``, which needs the file's write lock, waiting for another connection's with notices.
+
+        "database is locked" used to come after 30 silent seconds as an unexpected error: now the wait says
+        every few seconds what it waits for, like a wait for the migration lock, and ends with exit 5 after
+        --lock-timeout.
+        """
+        timeout, notify = self._lock_wait
+        previous = self.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        self.conn.execute(f"PRAGMA busy_timeout = {min(BUSY_POLL_MS, int(timeout * 1000))}")
+        try:
+            self._wait(
+                lambda: self._try(sql), time.monotonic(), timeout, notify,
+                f"another connection's write lock on {self.path} (SQLite: database is locked)",
+                f"another connection held a write lock on {self.path} (SQLite: database is locked) for {timeout:.0f}s",
+            )
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {previous}")
+
+    def _try(self, sql: str) -> bool:
+        try:
+            self.conn.execute(sql)
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                return False
+            raise
+        return True
 
     def rollback(self) -> None:
         if self.conn.in_transaction:
@@ -215,6 +249,11 @@ class SQLiteDatabase(Database):
     def lock_name(self) -> str:
         return f"flock({self.path})"
 
+    def lock(self, timeout: float, notify: Notify) -> None:
+        """The flock; waits for another connection's write lock then honour the same timeout and notices."""
+        self._lock_wait = (timeout, notify)
+        super().lock(timeout, notify)
+
     def try_lock(self) -> bool:
         # flock() locks belong to the open file description, so they neither clash with SQLite's own POSIX
         # byte-range locks nor vanish when SQLite closes another descriptor of the file; the kernel drops
@@ -247,6 +286,12 @@ class SQLiteDatabase(Database):
                 fcntl.flock(_LOCK_FDS[self._lock_key], fcntl.LOCK_UN)
                 _LOCKS_HELD.discard(self._lock_key)
             self._lock_key = None
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY (and its extended codes): another connection holds the lock this statement needs."""
+    name = getattr(error, "sqlite_errorname", None)
+    return name.startswith("SQLITE_BUSY") if name else "database is locked" in str(error)
 
 
 def _check_writable(path: str) -> None:
