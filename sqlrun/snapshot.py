@@ -160,9 +160,8 @@ def read(kind: str, query: Query, scope: Scope = Scope()) -> Snapshot:
     items = [i for i in catalog.items(query) if i.table not in scope.exclude and not (i.kind == "table" and i.name in scope.exclude)]
     data: list[tuple[str, TableData]] = []
     if scope.data:
-        for table in catalog.tables(query):
-            if table not in scope.exclude:
-                data.append((table, catalog.table_data(query, table)))
+        tables = [t for t in catalog.tables(query) if t not in scope.exclude]
+        data = sorted(catalog.data(query, tables).items())
     return Snapshot(kind, tuple(sorted(items)), tuple(sorted(data)))
 
 

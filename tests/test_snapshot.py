@@ -157,3 +157,10 @@ def test_scope_without_data_reads_no_rows(db: TempDatabase) -> None:
     finally:
         handle.close()
     assert snap.data == () and any(i.kind == "table" and i.name == "t" for i in snap.items)
+
+
+def test_tables_with_odd_names_are_summarised(db: TempDatabase) -> None:
+    quote = "`" if db.kind == "mysql" else '"'
+    name = "odd%name's"
+    snap = built(db, f"CREATE TABLE {quote}{name}{quote} (x INTEGER); INSERT INTO {quote}{name}{quote} VALUES (1), (2)")
+    assert snap.tables()[name].rows == 2

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from . import Item, Query, TableData
 from . import squeeze
@@ -63,7 +63,7 @@ EXTENSIONS = "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql'"
 
 # Each row's text hashed, and the hashes summed: a digest of the rows as a multiset, computed by the server.
 DATA = (
-    "SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0)::text, "
+    "SELECT {n}, count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0)::text, "
     "coalesce(sum(('x' || substr(md5(t::text), 16, 15))::bit(60)::bigint), 0)::text FROM {relation} t"
 )
 
@@ -98,10 +98,14 @@ class PostgreSQLCatalog:
         """Names of the tables whose data a snapshot summarises."""
         return [r[0] for r in query(_scoped(TABLES), (None, None))]
 
-    def table_data(self, query: Query, table: str) -> TableData:
-        """Row count and multiset digest of ``table``."""
-        count, low, high = query(DATA.format(relation=_relation(table)), ())[0]
-        return TableData(int(count), f"{low}:{high}")
+    def data(self, query: Query, tables: Sequence[str]) -> dict[str, TableData]:
+        """Row count and multiset digest of each of ``tables`` (a query each: measured faster than one UNION ALL)."""
+        out: dict[str, TableData] = {}
+        for table in tables:
+            # psycopg reads % as a placeholder even without parameters: a % in a table name is doubled.
+            _, count, low, high = query(DATA.format(n=0, relation=_relation(table)).replace("%", "%%"), ())[0]
+            out[table] = TableData(int(count), f"{low}:{high}")
+        return out
 
     def _tables(self, query: Query, table: str | None) -> Iterator[Item]:
         for name, kind, persistence in query(_scoped(TABLES), (table, table)):

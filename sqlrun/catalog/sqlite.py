@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from . import Item, Query, TableData
 from . import squeeze
@@ -44,6 +44,10 @@ class SQLiteCatalog:
     def tables(self, query: Query) -> list[str]:
         """Names of the tables whose data a snapshot summarises."""
         return [name for kind, name, _, _ in query(OBJECTS, (None, None)) if kind == "table"]
+
+    def data(self, query: Query, tables: Sequence[str]) -> dict[str, TableData]:
+        """Row count and multiset digest of each of ``tables``."""
+        return {t: self.table_data(query, t) for t in tables}
 
     def table_data(self, query: Query, table: str) -> TableData:
         """Row count and multiset digest of ``table`` (SQLite has no hash function: the rows are read here)."""
