@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 # NNN_name.sql or NNN_name.<dialect>.sql; the number has any width and orders numerically.
 SCRIPT_RE = re.compile(r"^(\d+)_([^.]+?)(?:\.(" + "|".join(DIALECTS) + r"))?\.sql$", re.IGNORECASE)
+# R__name.sql or R__name.<dialect>.sql: a repeatable script, applied whenever its checksum changes.
+REPEATABLE_RE = re.compile(r"^R__([^.]+?)(?:\.(" + "|".join(DIALECTS) + r"))?\.sql$")
 # Versions live in a BIGINT column; 20251214144332 (a timestamp) is the widest style in use.
 MAX_VERSION = 2**63 - 1
 NO_TRANSACTION = re.compile(r"\A\ufeff?[ \t]*--[ \t]*sqlrun:[ \t]*no-transaction[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
@@ -60,10 +62,16 @@ class Fingerprint:
 
 @dataclass(frozen=True)
 class Discovery:
-    """The scripts for one database, in version order, and the warnings found on the way."""
+    """The scripts for one database, in version order, the repeatable ones in name order, and the warnings."""
 
     scripts: tuple[Script, ...]
     warnings: tuple[str, ...]
+    repeatable: tuple[Script, ...] = ()
+
+
+def repeatable_key(name: str) -> int:
+    """The number a repeatable script's history row is keyed by: stable, derived from its name, 56 bits."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
 
 
 # A name that starts like a script (a number, an underscore) and ends in .sql: never skipped without a word.
@@ -85,6 +93,7 @@ def discover(directory: str | os.PathLike[str], kind: str, *, strict: bool = Fal
     variant: dict[int, tuple[str, Path]] = {}
     names: dict[int, dict[str, Path]] = {}
     warnings: list[str] = []
+    repeatable: dict[str, tuple[bool, Path]] = {}
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
         if not entry.name.lower().endswith(".sql"):
             continue
@@ -92,6 +101,10 @@ def discover(directory: str | os.PathLike[str], kind: str, *, strict: bool = Fal
         if not entry.is_file():
             if numbered:
                 raise ScriptError(_not_a_file(root / entry.name))
+            continue
+        r = REPEATABLE_RE.match(entry.name)
+        if r is not None:
+            _put_repeatable(repeatable, r.group(1), r.group(2), kind, Path(entry.path))
             continue
         m = SCRIPT_RE.match(entry.name)
         if m is None:
@@ -114,7 +127,17 @@ def discover(directory: str | os.PathLike[str], kind: str, *, strict: bool = Fal
             raise ScriptError(f"version {version} has two different names: {files}; rename one of them")
     chosen = {**generic, **variant}
     scripts = tuple(Script(v, n, p, p.name) for v, (n, p) in sorted(chosen.items()))
-    return Discovery(scripts, tuple(warnings))
+    repeatables = tuple(Script(repeatable_key(n), n, p, p.name) for n, (_, p) in sorted(repeatable.items()))
+    return Discovery(scripts, tuple(warnings), repeatables)
+
+
+def _put_repeatable(found: dict[str, tuple[bool, Path]], name: str, dialect: str | None, kind: str, path: Path) -> None:
+    """Keep R__name.sql, unless this database's variant R__name.<dialect>.sql replaces it."""
+    if dialect is not None and DIALECTS[dialect.lower()] != kind:
+        return
+    is_variant = dialect is not None
+    if name not in found or (is_variant and not found[name][0]):
+        found[name] = (is_variant, path)
 
 
 def _not_a_file(path: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -14,7 +15,7 @@ from ..errors import ConfigError, ConnectError, LockTimeoutError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
 if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
-    from typing import Any, Callable, Sequence
+    from typing import Any, Callable, Iterator, Sequence
 
     from ..intent import Name
     from ..splitter import Statement
@@ -24,6 +25,9 @@ if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read th
     Notify = Callable[[str], None]
 
 HISTORY_TABLE = "sqlrun_history"
+# Repeatable scripts (R__name.sql) keep their rows apart, in a table of the same shape keyed by a number
+# derived from the name: an older sqlrun, which reads only sqlrun_history, never sees them.
+REPEATABLE_TABLE = "sqlrun_repeatable"
 HISTORY_COLUMNS = (
     "version", "name", "file", "checksum", "state", "applied_at", "duration_ms",
     "statements", "tolerated", "applied_by", "previous_checksum", "checksum_replaced_at",
@@ -158,6 +162,21 @@ class Database(ABC):
     def __init__(self, url: DatabaseURL) -> None:
         self.url = url
         self.table = HISTORY_TABLE
+
+    @contextmanager
+    def ledger(self, table: str) -> Iterator[None]:
+        """Read and write history rows in ``table`` for a while (REPEATABLE_TABLE for repeatable scripts)."""
+        saved = self.table
+        self.table = table
+        self._table_changed()
+        try:
+            yield
+        finally:
+            self.table = saved
+            self._table_changed()
+
+    def _table_changed(self) -> None:
+        """Hook: a dialect that caches the history table's qualified name computes it again."""
 
     # --- connection -------------------------------------------------------------------------------
     @classmethod

@@ -14,8 +14,8 @@ from pymysql.constants import CLIENT
 from ..config import DatabaseURL
 from ..errors import ConfigError, LockLostError, ReadOnlyError
 from .base import (
-    HISTORY_COLUMNS, BatchOutcome, Blocker, Database, HistoryRow, LockChoice, LockProbe, bad_shape, cannot_create_history,
-    client_host, connect_error,
+    HISTORY_COLUMNS, HISTORY_TABLE, BatchOutcome, Blocker, Database, HistoryRow, LockChoice, LockProbe, bad_shape,
+    cannot_create_history, client_host, connect_error,
 )
 
 if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
@@ -178,7 +178,8 @@ class MySQLDatabase(Database):
         super().__init__(url)
         self.conn = conn
         self.database = url.database or ""
-        self.qualified = f"{quote_ident(self.database)}.{quote_ident(self.table)}"
+        self.qualified = ""
+        self._table_changed()
         self._lock_conn: pymysql.connections.Connection | None = None
         self._mark_start = False
         self._initial: str | None = None  # SET of SESSION_VARIABLES to the values the session started with
@@ -474,6 +475,9 @@ class MySQLDatabase(Database):
     def null_safe_equal(self, left: str, right: str) -> str:
         return f"{left} <=> {right}"
 
+    def _table_changed(self) -> None:
+        self.qualified = f"{quote_ident(self.database)}.{quote_ident(self.table)}"
+
     def describe(self, error: BaseException) -> str:
         code = _code(error)
         return f"({code}) {_message(error)}" if code is not None else str(error)
@@ -509,7 +513,7 @@ class MySQLDatabase(Database):
         return LeaseDriver(connect, f"{quote_ident(self.database)}.{quote_ident(LOCK_TABLE)}", conflict, (pymysql.Error,))
 
     def lock_name(self) -> str:
-        name = f"sqlrun:{self.database}.{self.table}"
+        name = f"sqlrun:{self.database}.{HISTORY_TABLE}"  # one lock per database, whichever ledger is in use
         if len(name) > LOCK_NAME_MAX:
             name = "sqlrun:" + hashlib.sha256(name.encode()).hexdigest()[: LOCK_NAME_MAX - 7]
         return name

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read th
     from .lease import LeaseDriver
     from .faults import Fault
 
-CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS main.sqlrun_history (
+CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS main.{table} (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
     file TEXT NOT NULL,
@@ -38,8 +38,8 @@ CREATE_HISTORY = """CREATE TABLE IF NOT EXISTS main.sqlrun_history (
     previous_checksum TEXT,
     checksum_replaced_at TEXT
 )"""
-SELECT_HISTORY = f"SELECT {', '.join(HISTORY_COLUMNS)} FROM main.sqlrun_history"
-INSERT_HISTORY = f"INSERT INTO main.sqlrun_history ({', '.join(HISTORY_COLUMNS)}) VALUES ({', '.join('?' * len(HISTORY_COLUMNS))})"
+SELECT_HISTORY = f"SELECT {', '.join(HISTORY_COLUMNS)} FROM main.{{table}}"
+INSERT_HISTORY = f"INSERT INTO main.{{table}} ({', '.join(HISTORY_COLUMNS)}) VALUES ({', '.join('?' * len(HISTORY_COLUMNS))})"
 
 BUSY_TIMEOUT = 30.0
 # PRAGMAs that SQLite silently ignores (foreign_keys) or refuses (synchronous, journal_mode) inside a
@@ -109,7 +109,7 @@ class SQLiteDatabase(Database):
     # --- history ----------------------------------------------------------------------------------
     def read_history(self) -> dict[int, HistoryRow]:
         try:
-            rows = self.conn.execute(SELECT_HISTORY).fetchall()
+            rows = self.conn.execute(SELECT_HISTORY.format(table=self.table)).fetchall()
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):
                 return {}
@@ -118,7 +118,7 @@ class SQLiteDatabase(Database):
 
     def ensure_history(self) -> None:
         try:
-            self._with_write_lock(CREATE_HISTORY)
+            self._with_write_lock(CREATE_HISTORY.format(table=self.table))
         except sqlite3.Error as exc:
             raise cannot_create_history(self.table, exc) from None
 
@@ -126,8 +126,8 @@ class SQLiteDatabase(Database):
         values = list(row.values())
         values[5] = _iso(row.applied_at)
         values[11] = _iso(row.checksum_replaced_at)
-        self.conn.execute("DELETE FROM main.sqlrun_history WHERE version = ?", (row.version,))
-        self.conn.execute(INSERT_HISTORY, values)
+        self.conn.execute(f"DELETE FROM main.{self.table} WHERE version = ?", (row.version,))
+        self.conn.execute(INSERT_HISTORY.format(table=self.table), values)
 
     # --- statements -------------------------------------------------------------------------------
     def begin(self, transactional: bool) -> None:
