@@ -120,6 +120,7 @@ def _check_options(p: argparse.ArgumentParser) -> None:
 
 def _new_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", help="what the script does, e.g. add_user_email")
+    p.add_argument("--repeatable", action="store_true", help="create R__NAME.sql, applied again whenever it changes (views, functions)")
 
 
 # command: (help in the command list, description, adds the command's own options)

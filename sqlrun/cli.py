@@ -264,10 +264,11 @@ def run_one(ns: argparse.Namespace, url: DatabaseURL, reporter: ConsoleReporter)
         return code, None, None
     if ns.command == "verify":
         rows = runner.status(url, options, reporter)
-        bad = [r for r in rows if r.state in ("changed", "missing", "failed")]
+        # An outdated repeatable script is what repeatable scripts are for; a deleted one is a choice.
+        bad = [r for r in rows if r.state in (("failed",) if r.repeatable else ("changed", "missing", "failed"))]
         for r in bad:
             reporter.error(f"{r.file}: {_state_words(r)}")
-        pending = sum(r.state == "pending" for r in rows)
+        pending = sum(r.state in ("pending", "new", "outdated") for r in rows)
         reporter.always(f"verify: {len(bad)} problem(s), {pending} pending, {len(rows) - len(bad) - pending} applied")
         return (3 if bad else 0), None, None
     if ns.command == "repair":
@@ -305,7 +306,8 @@ def _print_status(rows: Sequence[ScriptStatus], reporter: ConsoleReporter) -> No
     width = max([len(r.file) for r in rows] + [4])
     reporter.always(f"{'version':>14}  {'file':<{width}}  {'state':<8}  applied_at")
     for r in rows:
-        reporter.always(f"{r.version:>14}  {r.file:<{width}}  {_state_words(r):<8}  {r.applied_at or '-'}")
+        version = "R" if r.repeatable else r.version
+        reporter.always(f"{version:>14}  {r.file:<{width}}  {_state_words(r):<8}  {r.applied_at or '-'}")
     if not rows:
         reporter.always("(no scripts)")
 
@@ -326,6 +328,7 @@ def _status_json(r: ScriptStatus) -> dict[str, object]:
         "applied_at": r.applied_at,
         "checksum": r.checksum,
         "recorded_checksum": r.recorded_checksum,
+        "repeatable": r.repeatable,
     }
 
 
@@ -335,7 +338,10 @@ def _result_json(result: Result) -> dict[str, object]:
         "dry_run": result.dry_run,
         "applied": result.applied,
         "scripts": [
-            {"version": s.version, "name": s.name, "file": s.file, "state": s.state, "statements": s.statements, "tolerated": s.tolerated, "duration_ms": s.duration_ms}
+            {
+                "version": s.version, "name": s.name, "file": s.file, "state": s.state, "statements": s.statements,
+                "tolerated": s.tolerated, "duration_ms": s.duration_ms, "repeatable": s.repeatable,
+            }
             for s in result.scripts
         ],
         "warnings": list(result.warnings),
@@ -389,7 +395,7 @@ def print_json(data: object) -> None:
 def _new(ns: argparse.Namespace, reporter: ConsoleReporter) -> int:
     from .scripts import new_script
 
-    path = new_script(Path(ns.dir or DEFAULT_DIRECTORY), ns.name)
+    path = new_script(Path(ns.dir or DEFAULT_DIRECTORY), ns.name, repeatable=ns.repeatable)
     reporter.always(f"created {path}")
     return 0
 

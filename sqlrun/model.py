@@ -86,7 +86,10 @@ def check_seconds(name: str, value: object) -> None:
 
 @dataclass(frozen=True)
 class ScriptStatus:
-    """A script's state: applied, pending, changed, failed or missing (recorded but not on disk)."""
+    """A script's state: applied, pending, changed, failed or missing (recorded but not on disk).
+
+    Repeatable scripts (``repeatable``) are new, applied, outdated, failed or missing; ``version`` is then the
+    number their row is keyed by, derived from the name."""
 
     version: int
     name: str
@@ -96,6 +99,8 @@ class ScriptStatus:
     checksum: str | None = None  # of the file on disk
     recorded_checksum: str | None = None  # in the history
     recorded_state: str | None = None  # the history row's state ("applied" or "failed"), None when there is none
+    #: an R__name.sql script: its state is new, applied, outdated (changed since), failed or missing
+    repeatable: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,7 @@ class ScriptResult:
     tolerated: int
     duration_ms: int
     state: str  # "applied", "failed" or "planned" (dry run)
+    repeatable: bool = False  # an R__name.sql script (version is then the number derived from its name)
 
 
 @dataclass(frozen=True)

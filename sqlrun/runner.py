@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from .config import DatabaseURL
 from .dialects import Database, HistoryRow, open_database
 from . import tolerance
-from .dialects.base import KNOWN_STATES, BatchOutcome, utcnow
+from .dialects.base import KNOWN_STATES, REPEATABLE_TABLE, BatchOutcome, utcnow
 from .errors import (
     ChangedError, ConfigError, ConnectError, ConnectionLostError, Interrupted, LockLostError, LockWaitError, ReadOnlyError,
     ScriptError, SqlrunError, StatementError,
@@ -128,6 +128,8 @@ class _Found:
     scripts: tuple[Script, ...]
     prints: dict[int, Fingerprint]
     warnings: tuple[str, ...]
+    repeatable: tuple[Script, ...] = ()
+    repeatable_prints: dict[int, Fingerprint] = field(default_factory=dict)
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -178,7 +180,33 @@ def _discover(url: DatabaseURL, options: Options, reporter: Reporter, upto: int 
     for w in found.warnings:
         reporter.warning(w)
     scripts = found.scripts if upto is None else tuple(s for s in found.scripts if s.version <= upto)
-    return _Found(scripts, {s.version: s.fingerprint() for s in scripts}, found.warnings)
+    rep = found.repeatable
+    return _Found(scripts, {s.version: s.fingerprint() for s in scripts}, found.warnings, rep, {s.version: s.fingerprint() for s in rep})
+
+
+def _ledger(db: Database | None) -> dict[int, HistoryRow]:
+    """The repeatable scripts' rows (empty before the first one ran)."""
+    if db is None:
+        return {}
+    with db.ledger(REPEATABLE_TABLE):
+        return db.read_history()
+
+
+def _due(found: _Found, ledger: dict[int, HistoryRow]) -> list[Script]:
+    """The repeatable scripts to apply, in name order: new ones, changed ones, and ones that failed."""
+    due = []
+    for script in found.repeatable:
+        row = ledger.get(script.version)
+        if row is None or row.state != "applied" or row.checksum != found.repeatable_prints[script.version].checksum:
+            due.append(script)
+    return due
+
+
+def _repeatables_wait(found: _Found, history: dict[int, HistoryRow], options: Options) -> bool:
+    """Repeatable scripts run after every numbered one: not while --target leaves some of those pending."""
+    if options.target is None:
+        return False
+    return any(s.version > options.target and s.version not in history for s in found.scripts)
 
 
 def _connect(url: DatabaseURL, options: Options, reporter: Reporter, *, readonly: bool) -> Database | None:
@@ -209,10 +237,35 @@ def status(url: DatabaseURL, options: Options = Options(), reporter: Reporter | 
     try:
         _say_if_replica(db, reporter)
         history = db.read_history() if db else {}
+        ledger = _ledger(db)
     finally:
         if db:
             db.close()
-    return statuses(found.scripts, found.prints, history)
+    return statuses(found.scripts, found.prints, history) + repeatable_statuses(found.repeatable, found.repeatable_prints, ledger)
+
+
+def repeatable_statuses(scripts: Sequence[Script], prints: dict[int, Fingerprint], ledger: dict[int, HistoryRow]) -> list[ScriptStatus]:
+    """Every repeatable script's state (new, applied, outdated, failed), and rows whose file is gone (missing)."""
+    out: list[ScriptStatus] = []
+    for script in scripts:
+        row, current = ledger.get(script.version), prints[script.version].checksum
+        if row is None:
+            state = "new"
+        elif row.state == "failed":
+            state = "failed"
+        else:
+            state = "applied" if row.checksum == current else "outdated"
+        out.append(_repeatable_status(script.version, script.name, script.file, state, row, current))
+    on_disk = {s.version for s in scripts}
+    for key, row in sorted(ledger.items(), key=lambda item: item[1].name):
+        if key not in on_disk:
+            out.append(_repeatable_status(key, row.name, row.file, "missing", row, None))
+    return out
+
+
+def _repeatable_status(key: int, name: str, file: str, state: str, row: HistoryRow | None, current: str | None) -> ScriptStatus:
+    when = row.applied_at.isoformat(timespec="seconds") if row and row.applied_at else None
+    return ScriptStatus(key, name, file, state, when, current, row.checksum if row else None, repeatable=True)
 
 
 def _say_if_replica(db: Database | None, reporter: Reporter) -> None:
@@ -293,17 +346,20 @@ def _apply(url: DatabaseURL, options: Options, reporter: Reporter, progress: _Pr
         _refuse_replica(db)  # a dry run too: it would promise what the real run cannot do
         history = db.read_history() if db else {}
         todo = _plan(found.scripts, prints, history, options, reporter, warnings)
-        if not todo:
+        waits = _repeatables_wait(found, history, options)
+        due = [] if waits else _due(found, _ledger(db))
+        if not todo and not due:
             reporter.info(_nothing_to_do(found, history, options))
             return Result(url.redacted(), (), options.dry_run, tuple(warnings))
         # An unset ${name} must stop the run before anything runs: no splitting while running then.
         overlap = None if options.placeholders else _checked_while_running(db, todo, prints, options)
         values = _placeholders(url, options)
         pending = [_prepare(script, prints[script.version], url.kind, check=script is not overlap, placeholders=values) for script in todo]
+        pending += [_prepare(s, found.repeatable_prints[s.version], url.kind, placeholders=values) for s in due]
         if options.dry_run or db is None:
             return _dry_run(url, pending, reporter, warnings)
         prepared = {p.script.version: p for p in pending}
-        return _apply_locked(db, url, found.scripts, prints, prepared, options, reporter, warnings, progress)
+        return _apply_locked(db, url, found if not waits else replace(found, repeatable=()), prepared, options, reporter, warnings, progress)
     except Exception as exc:
         if db is None or isinstance(exc, SqlrunError) or not db.connection_lost(exc):
             raise
@@ -447,7 +503,7 @@ def _check_not_template(script: Script) -> None:
 def _dry_run(url: DatabaseURL, pending: Sequence[_Pending], reporter: Reporter, warnings: list[str]) -> Result:
     results = []
     for p in pending:
-        results.append(ScriptResult(p.script.version, p.script.name, p.script.file, p.count, 0, 0, "planned"))
+        results.append(ScriptResult(p.script.version, p.script.name, p.script.file, p.count, 0, 0, "planned", p.script.repeatable))
         reporter.planned(p.script, p.count, p.fingerprint.no_transaction)
         for stmt in p.statements_to_run(url.kind):
             reporter.statement(p.script, stmt)
@@ -474,8 +530,7 @@ def _stream(
 def _apply_locked(
     db: Database,
     url: DatabaseURL,
-    scripts: Sequence[Script],
-    prints: dict[int, Fingerprint],
+    found: _Found,
     prepared: dict[int, _Pending],
     options: Options,
     reporter: Reporter,
@@ -486,8 +541,9 @@ def _apply_locked(
     try:
         db.ensure_history()
         # Another runner may have applied scripts while this one waited: plan again from the history now.
-        todo = _plan(scripts, prints, db.read_history(), options, _SILENT, [])
-        if not todo:
+        todo = _plan(found.scripts, found.prints, db.read_history(), options, _SILENT, [])
+        due = _due(found, _ledger(db)) if found.repeatable else []
+        if not todo and not due:
             reporter.info("nothing to do: another runner applied the pending scripts")
             return Result(url.redacted(), (), False, tuple(warnings))
         who = db.whoami()
@@ -496,7 +552,7 @@ def _apply_locked(
         with LockWatch(db.lock_probe(), options.lock_wait, reporter.info) as watch:
             for script in todo:
                 pending = prepared.get(script.version) or _prepare(
-                    script, prints[script.version], url.kind, placeholders=_placeholders(url, options)
+                    script, found.prints[script.version], url.kind, placeholders=_placeholders(url, options)
                 )
                 progress.current = script
                 result = _apply_under(lock, db, pending, who, reporter, watch)
@@ -504,9 +560,29 @@ def _apply_locked(
                     results.append(result)
                     progress.applied.append(script.file)
                 progress.current = None
+            if due:
+                results += _apply_repeatables(lock, db, url, found, due, prepared, options, who, reporter, watch)
         return Result(url.redacted(), tuple(results), False, tuple(warnings))
     finally:
         lock.release()
+
+
+def _apply_repeatables(
+    lock: HeldLock, db: Database, url: DatabaseURL, found: _Found, due: list[Script], prepared: dict[int, _Pending],
+    options: Options, who: str, reporter: Reporter, watch: LockWatch,
+) -> list[ScriptResult]:
+    """Apply the due repeatable scripts after the numbered ones, recording each in the repeatable ledger."""
+    results = []
+    with db.ledger(REPEATABLE_TABLE):
+        db.ensure_history()
+        for script in due:
+            pending = prepared.get(script.version) or _prepare(
+                script, found.repeatable_prints[script.version], url.kind, placeholders=_placeholders(url, options)
+            )
+            result = _apply_under(lock, db, pending, who, reporter, watch)
+            if result is not None:
+                results.append(result)
+    return results
 
 
 def _apply_under(
@@ -582,7 +658,7 @@ def _attempt(run: _ScriptRun) -> ScriptResult | None:
         raise
     _run_trailing(run, after)
     db.after_script(run.used_use)
-    result = ScriptResult(script.version, script.name, script.file, run.executed, run.tolerated, run.elapsed_ms(), "applied")
+    result = ScriptResult(script.version, script.name, script.file, run.executed, run.tolerated, run.elapsed_ms(), "applied", script.repeatable)
     reporter.script_done(result)
     return result
 

@@ -50,6 +50,11 @@ class Script:
         """Checksum and facts found in one streaming pass; raises ScriptError on bad UTF-8 or an empty file."""
         return fingerprint(self.path, self.file)
 
+    @property
+    def repeatable(self) -> bool:
+        """An R__name.sql script (a numbered one starts with its digits)."""
+        return self.file.startswith("R__")
+
 
 @dataclass(frozen=True)
 class Fingerprint:
@@ -282,12 +287,15 @@ def changed_while_read(script: Script) -> ScriptError:
     )
 
 
-def new_script(directory: Path, name: str) -> Path:
-    """Create the next numbered script in ``directory``, with the width of the numbers already there."""
+def new_script(directory: Path, name: str, *, repeatable: bool = False) -> Path:
+    """Create the next numbered script in ``directory``, with the width of the numbers already there
+    (or, ``repeatable``, the script R__name.sql)."""
     slug = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
     if not slug:
         raise ConfigError(f"{name!r} has no letters or digits to name a script with")
     directory.mkdir(parents=True, exist_ok=True)
+    if repeatable:
+        return _new_repeatable(directory, slug, name)
     numbers = [m for m in (SCRIPT_RE.match(p.name) for p in directory.iterdir()) if m]
     last = max(numbers, key=lambda m: int(m.group(1)), default=None)
     width = len(last.group(1)) if last else 3
@@ -305,3 +313,16 @@ def is_template(script: Script) -> bool:
         head = fh.read(len(TEMPLATE_NOTE) + 4096).lstrip("\ufeff").replace("\r\n", "\n")
     first, _, rest = head.partition("\n")
     return first.startswith(f"-- {script.path.name.split('.', 1)[0]}: ") and rest.startswith(TEMPLATE_NOTE)
+
+
+def _new_repeatable(directory: Path, slug: str, name: str) -> Path:
+    path = directory / f"R__{slug}.sql"
+    if path.exists():
+        raise ConfigError(f"{path} already exists: edit it, that is what a repeatable script is for")
+    path.write_text(
+        f"-- R__{slug}: {name}\n"
+        "-- Repeatable: applied after the numbered scripts, again whenever this file changes. Write it so that\n"
+        "-- it can run again: CREATE OR REPLACE VIEW / FUNCTION, DROP ... IF EXISTS before CREATE.\n\n",
+        encoding="utf-8",
+    )
+    return path

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 HISTORY_TABLE = "sqlrun_history"
 LOCK_TABLE = "sqlrun_lock"  # the lease lock's table (sqlrun/dialects/lease.py), made by --lock=table
+SQLRUN_TABLES = frozenset({HISTORY_TABLE, LOCK_TABLE, "sqlrun_repeatable"})  # sqlrun's own bookkeeping, never the schema
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def catalog_for(kind: str) -> Any:
 class Scope:
     """What to leave out of a snapshot: tables by name (sqlrun's history and lock by default), and whether to read data."""
 
-    exclude: frozenset[str] = field(default_factory=lambda: frozenset({HISTORY_TABLE, LOCK_TABLE}))
+    exclude: frozenset[str] = SQLRUN_TABLES
     data: bool = True
 
 
