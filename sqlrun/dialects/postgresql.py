@@ -13,7 +13,7 @@ from psycopg.pq import TransactionStatus
 from ..config import DatabaseURL
 from ..errors import ConnectError, LockLostError, ReadOnlyError
 from .base import (
-    HISTORY_COLUMNS, BatchOutcome, Blocker, Database, HistoryRow, LockChoice, LockProbe, bad_shape, cannot_create_history,
+    HISTORY_COLUMNS, HISTORY_TABLE, BatchOutcome, Blocker, Database, HistoryRow, LockChoice, LockProbe, bad_shape, cannot_create_history,
     client_host, connect_error,
 )
 
@@ -576,7 +576,7 @@ class PostgreSQLDatabase(Database):
 
     # --- lock -------------------------------------------------------------------------------------
     def _lock_key(self) -> int:
-        name = f"sqlrun:{self.conn.info.dbname}.{self.table}"
+        name = f"sqlrun:{self.conn.info.dbname}.{HISTORY_TABLE}"  # one lock per database, whichever ledger is in use
         return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
     def lock_name(self) -> str:
