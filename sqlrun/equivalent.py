@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 from . import snapshot
+from .intent import top_level
 
 if TYPE_CHECKING:
     from .dialects import Database
@@ -123,7 +124,7 @@ def parse(text: str, kind: str) -> Unnamed | None:
         return None
     i = _skip(words, i + 1, "IF", "EXISTS", "ONLY")
     table, i = _table(toks, i, kind)
-    keys = [_add(part, kind) for part in _split_commas(toks[i:])]
+    keys = [_add(part, kind) for part in top_level(toks[i:])]
     if not keys or any(k is None for k in keys):
         return None
     return Unnamed(table, tuple(k for k in keys if k is not None))
@@ -224,18 +225,6 @@ def _skip(words: Sequence[str], i: int, *optional: str) -> int:
     while i < len(words) and words[i] in optional:
         i += 1
     return i
-
-
-def _split_commas(toks: Sequence[Token]) -> list[Sequence[Token]]:
-    parts: list[Sequence[Token]] = []
-    depth, start = 0, 0
-    for j, t in enumerate(toks):
-        depth += (t.text == "(") - (t.text == ")")
-        if depth == 0 and t.text == ",":
-            parts.append(toks[start:j])
-            start = j + 1
-    parts.append(toks[start:])
-    return [p for p in parts if p]
 
 
 # --- MySQL: compare the statement's parts with the catalog ---------------------------------------------------

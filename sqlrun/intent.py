@@ -14,7 +14,7 @@ from dataclasses import dataclass
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
-    from typing import Sequence
+    from typing import Any, Sequence
 
 _IDC = r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"  # identifier characters (engine.IDC)
 _COMMON = r"(?P<ws>\s+)|(?P<num>[0-9][0-9A-Za-z_.]*)|(?P<word>" + _IDC + "+)"
@@ -336,12 +336,12 @@ def _read_alter(toks: Sequence[Token], text: str) -> Alter | None:
         return None
     if i < len(toks) and toks[i].text == "*":
         i += 1
-    actions = tuple(_action(part, text) for part in _top_level(toks[i:]))
+    actions = tuple(_action(part, text) for part in top_level(toks[i:]))
     return Alter(table, actions) if actions else None
 
 
-def _top_level(toks: Sequence[Token]) -> list[Sequence[Token]]:
-    """``toks`` cut at the commas outside parentheses."""
+def top_level(toks: Sequence[Any]) -> list[Sequence[Any]]:
+    """``toks`` (anything with a ``text``) cut at the commas outside parentheses."""
     parts: list[Sequence[Token]] = []
     depth, start = 0, 0
     for j, t in enumerate(toks):
@@ -432,7 +432,7 @@ def _rows(toks: Sequence[Token], i: int, text: str) -> tuple[tuple[tuple[int, in
         close = _close(toks, i)
         inner = toks[i + 1:close - 1]
         spans.append((toks[i].start, toks[close - 1].end))
-        values.append(tuple(text[p[0].start:p[-1].end] for p in _top_level(inner)))
+        values.append(tuple(text[p[0].start:p[-1].end] for p in top_level(inner)))
         i = close
         if i < len(toks) and toks[i].text == ",":
             i += 1
