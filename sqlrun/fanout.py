@@ -25,6 +25,7 @@ DEFAULT_JOBS = 4
 # failed statement (a database left half-way), changed scripts, a read-only replica, a lock held too long,
 # a database that could not be reached, and last bad configuration.
 SEVERITY = (130, 1, 3, 6, 5, 4, 2)
+STOP_SECONDS = 10.0  # how long a Ctrl-C waits for the running databases to end their cancelled statements
 
 
 @dataclass(frozen=True)
@@ -106,17 +107,23 @@ def run_each(
     queue = iter(range(len(targets)))
     guard = threading.Lock()
     stop = threading.Event()
+    # Counted here, not read from Thread.is_alive(): a join() that a KeyboardInterrupt cut short can leave
+    # that thread reported as ended while it runs on (CPython 3.11).
+    ended = threading.Semaphore(0)
 
     def worker() -> None:
-        while not stop.is_set():
-            with guard:
-                index = next(queue, None)
-            if index is None:
-                return
-            outcome = _one(targets[index], work)
-            outcomes[index] = outcome
-            if fail_fast and outcome.exit_code:
-                stop.set()
+        try:
+            while not stop.is_set():
+                with guard:
+                    index = next(queue, None)
+                if index is None:
+                    return
+                outcome = _one(targets[index], work)
+                outcomes[index] = outcome
+                if fail_fast and outcome.exit_code:
+                    stop.set()
+        finally:
+            ended.release()
 
     threads = [threading.Thread(target=worker, name=f"sqlrun-job-{n}", daemon=True) for n in range(min(jobs, len(targets)))]
     for t in threads:
@@ -125,13 +132,32 @@ def run_each(
         for t in threads:
             t.join()
     except KeyboardInterrupt:
-        stop.set()  # no new database starts; the running ones end with the process, their transactions rolled back
-        done = sum(o is not None for o in outcomes)
-        raise Interrupted(
-            f"interrupted; {done} of {len(targets)} databases had finished; the ones running were stopped (their "
-            "current script rolled back; on MySQL its DDL may have committed) and the rest not started: run again"
-        ) from None
+        stop.set()  # no new database starts
+        raise _interrupted(targets, outcomes, len(threads), ended) from None
     return [o if o is not None else Outcome(targets[i].label(), started=False) for i, o in enumerate(outcomes)]
+
+
+def _interrupted(targets: Sequence[Target], outcomes: Sequence[Outcome | None], workers: int, ended: threading.Semaphore) -> Interrupted:
+    """Stop the statements the workers run and wait for them a while: what the databases were left with."""
+    import time
+
+    from .dialects.base import interrupt_all
+
+    # The signal reaches only this thread. Left alone, a worker goes on until the process ends, and a
+    # script whose last round trip (its statements, history row and COMMIT) had been sent commits on the
+    # server without its client: cancel the statements, as psql does on Ctrl-C, and let each run end as an
+    # interrupted one does (it says what its history records).
+    interrupt_all()
+    deadline = time.monotonic() + STOP_SECONDS
+    running = workers - sum(ended.acquire(timeout=max(0.0, deadline - time.monotonic())) for _ in range(workers))
+    done = sum(o is not None and o.error is None for o in outcomes)
+    stopped = sum(o is not None and o.error is not None for o in outcomes)
+    text = f"interrupted; {done} of {len(targets)} databases had finished"
+    if stopped:
+        text += f", {stopped} stopped or failed (each says above what it left)"
+    if running:
+        text += f", {running} did not stop within {STOP_SECONDS:.0f} s (run `status` on them)"
+    return Interrupted(text + "; the rest were not started: run again")
 
 
 def _one(target: Target, work: Callable[[Target], object]) -> Outcome:

@@ -723,7 +723,7 @@ def _run_trailing(run: _ScriptRun, after: Sequence[Statement]) -> None:
 
 
 def _run_outside(run: _ScriptRun, stmt: Statement, when: str, *, count: bool = True) -> None:
-    outcome = run.db.run_batch([stmt])
+    outcome = _watched(run, [stmt], None)
     if outcome.error is not None:
         raise StatementError(
             f"{run.script.path}:{stmt.line}: statement failed {when}: {first_line(stmt.text)}\n  {run.db.describe(outcome.error)}"
@@ -757,6 +757,7 @@ def _applied_meanwhile(run: _ScriptRun) -> bool:
 
 
 def _commit(run: _ScriptRun, row: HistoryRow) -> None:
+    _stop_if_interrupted(run)
     run.committing = True
     try:
         run.db.commit_with_history(row)
@@ -1031,13 +1032,28 @@ def _statement_failed(run: _ScriptRun, failed: Statement, cause: BaseException, 
 
 def _watched(run: _ScriptRun, part: list[Statement], row: HistoryRow | None) -> BatchOutcome:
     """Run a batch while the lock watcher may name what it waits for."""
+    _stop_if_interrupted(run)
     if run.watch is None:
-        return run.db.run_batch(part, row)
-    run.watch.batch_started()
-    try:
-        return run.db.run_batch(part, row)
-    finally:
-        run.watch.batch_ended()
+        outcome = run.db.run_batch(part, row)
+    else:
+        run.watch.batch_started()
+        try:
+            outcome = run.db.run_batch(part, row)
+        finally:
+            run.watch.batch_ended()
+    if outcome.error is not None:
+        _stop_if_interrupted(run)  # the error is the interrupt's doing, not the statement's
+    return outcome
+
+
+def _stop_if_interrupted(run: _ScriptRun) -> None:
+    """Raise KeyboardInterrupt when the session was interrupted from another thread (Ctrl-C in a fan-out).
+
+    The worker then ends as a run interrupted by Ctrl-C does: nothing more is sent, its transaction is
+    dropped, and the message says what the history records.
+    """
+    if run.db.interrupted:
+        raise KeyboardInterrupt
 
 
 def _wait_again(run: _ScriptRun, stmt: Statement | None, part: list[Statement], error: BaseException, tries: int) -> None:

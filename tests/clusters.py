@@ -1,7 +1,8 @@
 """A 3-node MariaDB Galera cluster on loopback ports, started and stopped by the tests that need one.
 
-Each node has its own datadir, socket, SQL port (33061-33063) and group / IST / SST ports (456N1, 456N8,
-456N9 for node N = 7, 8, 9 as in /work/shared/CLUSTERS.md: 45671, 45681, 45691...). The first node is
+Each node has its own datadir, socket, SQL port (23061-23063) and group / IST / SST ports (246N1, 246N8,
+246N9 for node N = 7, 8, 9: 24671, 24681, 24691...), all below the kernel's ephemeral range (32768-60999),
+where a client socket of another test could hold a port for a moment and make a node fail to listen. The first node is
 bootstrapped with --wsrep-new-cluster; the others join empty and receive a full copy by rsync SST.
 """
 
@@ -20,8 +21,8 @@ from pathlib import Path
 import pymysql
 
 PROVIDER = "/usr/lib/galera/libgalera_smm.so"
-SQL_PORTS = (33061, 33062, 33063)
-GROUP_BASE = 45671  # node i (0, 1, 2): group 45671 + 10 i, IST + 7, SST + 8
+SQL_PORTS = (23061, 23062, 23063)
+GROUP_BASE = 24671  # node i (0, 1, 2): group 24671 + 10 i, IST + 7, SST + 8
 START_SECONDS = 120.0
 RUN_AS = "mysql" if os.geteuid() == 0 else os.environ.get("USER", "mysql")
 
@@ -192,9 +193,9 @@ class GaleraCluster:
         relaunches = 3
         while not ready():
             if node.process is not None and node.process.poll() is not None:
-                # The ports lie in the kernel's ephemeral range, where another test's client socket may hold one
-                # for a moment (seen: "Failed to open IST listener ... Address already in use"), and a failed
-                # state transfer ends the joiner. Start it again rather than fail the whole module.
+                # A failed state transfer ends the joiner (seen when the ports lay in the ephemeral range:
+                # "Failed to open IST listener ... Address already in use"). Start it again rather than fail
+                # the whole module.
                 if not relaunches:
                     raise RuntimeError(f"galera node {node.n} exited during {what}:\n{node.log()}")
                 relaunches -= 1

@@ -19,7 +19,7 @@ from pathlib import Path
 from servers import _as_user, _find, _wait_port
 
 PGBOUNCER_PORTS = {"transaction": 6432, "session": 6433}
-PRIMARY_PORT, STANDBY_PORT = 54330, 54331
+PRIMARY_PORT, STANDBY_PORT = 25430, 25431  # below the ephemeral range (32768-60999): no client socket holds them
 POOL_SIZE = 2
 PGBOUNCER_INI = """[databases]
 * = host={host} port={port}

@@ -25,7 +25,7 @@ from subproc import run
 pytestmark = pytest.mark.faults
 
 PROXY = str(Path(__file__).resolve().parent / "fault_proxy.py")
-PORTS = range(47000, 47100)
+PORTS = range(27000, 27100)  # below the ephemeral range (32768-60999), where client sockets come and go
 SCRIPTS = 12
 ROUNDS = int(os.environ.get("SQLRUN_FAULT_ROUNDS") or 8)
 SEED = int(os.environ.get("SQLRUN_TEST_SEED") or random.SystemRandom().randrange(2**32))
@@ -46,7 +46,7 @@ def _free_port() -> int:
                 return port
             except OSError:
                 continue
-    raise RuntimeError("no free port in 47000-47099")
+    raise RuntimeError("no free port in 27000-27099")
 
 
 class Proxy:

@@ -1,7 +1,7 @@
 """A 3-node MariaDB Galera cluster: many runners on every node apply each script once; dead and lonely nodes exit 4.
 
 GET_LOCK is local to a node, so sqlrun takes a lease row there (see sqlrun/dialects/lease.py). The cluster is
-started by the module's fixture (tests/clusters.py) on loopback ports 33061-33063 and 45671-45699.
+started by the module's fixture (tests/clusters.py) on loopback ports 23061-23063 and 24671-24699.
 """
 
 from __future__ import annotations

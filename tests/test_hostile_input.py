@@ -201,7 +201,8 @@ def test_quiet_json_keeps_warnings_with_their_prefix(db: TempDatabase, scripts, 
 # --- Ctrl-C -----------------------------------------------------------------------------------------
 
 SLOW = {
-    "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT count(*) FROM n;",
+    # A minute's work in one C call: only the progress handler lets the Ctrl-C stop it (finish's timeout).
+    "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000000) SELECT count(*) FROM n;",
     "mysql": "SELECT SLEEP(3);",
     "postgresql": "SELECT pg_sleep(3);",
 }
@@ -214,7 +215,7 @@ def test_ctrl_c_exits_130_and_says_what_state_it_left(db: TempDatabase, scripts,
     before = subproc.read_line_with(proc, "applied 001_a.sql")
     time.sleep(1.0)  # well inside 002's slow statement
     proc.send_signal(signal.SIGINT)
-    result = subproc.finish(proc, before=before)
+    result = subproc.finish(proc, timeout=20, before=before)
     assert result.code == 130, result.text
     assert "error: interrupted; applied and recorded: 001_a.sql; 002_slow.sql was stopped" in result.err
     if db.kind == "mysql":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ HISTORY_TABLE = "sqlrun_history"
 # Repeatable scripts (R__name.sql) keep their rows apart, in a table of the same shape keyed by a number
 # derived from the name: an older sqlrun, which reads only sqlrun_history, never sees them.
 REPEATABLE_TABLE = "sqlrun_repeatable"
+# Every session still open in this process, so that a Ctrl-C in a fan-out can stop the statements its
+# worker threads are running (the signal reaches only the main thread).
+_OPEN: weakref.WeakSet[Database] = weakref.WeakSet()
 HISTORY_COLUMNS = (
     "version", "name", "file", "checksum", "state", "applied_at", "duration_ms",
     "statements", "tolerated", "applied_by", "previous_checksum", "checksum_replaced_at",
@@ -162,6 +166,8 @@ class Database(ABC):
     def __init__(self, url: DatabaseURL) -> None:
         self.url = url
         self.table = HISTORY_TABLE
+        self.interrupted = False  # set by interrupt(): the runner sends nothing more
+        _OPEN.add(self)
 
     @contextmanager
     def ledger(self, table: str) -> Iterator[None]:
@@ -187,6 +193,14 @@ class Database(ABC):
     @abstractmethod
     def close(self) -> None:
         """Close the session (idempotent)."""
+
+    def interrupt(self) -> None:
+        """From another thread: stop the statement this session runs, and the runner from sending more (Ctrl-C)."""
+        self.interrupted = True
+        self._stop_statement()
+
+    def _stop_statement(self) -> None:
+        """Hook: make the running statement fail, so that its transaction cannot commit."""
 
     @abstractmethod
     def whoami(self) -> str:
@@ -385,3 +399,12 @@ def bad_shape(table: str, error: object) -> ConfigError:
 def connect_error(url: DatabaseURL, message: str, *, retryable: bool = True) -> ConnectError:
     """A ConnectError naming the redacted URL; ``retryable`` False when waiting for the server cannot help."""
     return ConnectError(f"cannot connect to {url.redacted()}: {message}", retryable=retryable)
+
+
+def interrupt_all() -> None:
+    """Stop the statement every open session of this process is running (Ctrl-C in a fan-out)."""
+    for db in list(_OPEN):
+        try:
+            db.interrupt()
+        except Exception:  # noqa: BLE001 - a session that cannot be reached ends with the process anyway
+            pass

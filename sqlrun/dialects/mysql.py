@@ -266,6 +266,18 @@ class MySQLDatabase(Database):
     def read_only(self) -> str | None:
         return self._read_only
 
+    def _stop_statement(self) -> None:
+        # The whole session, from a connection of its own: KILL QUERY (what the mysql client sends on Ctrl-C)
+        # lets SLEEP() return 1 and the rest of the packet, history row and COMMIT included, run on.
+        if not self.conn.open:
+            return
+        killer = _connect(self.url, None)
+        try:
+            with killer.cursor() as cur:
+                cur.execute(f"KILL CONNECTION {int(self.conn.thread_id())}")
+        finally:
+            killer.close()
+
     def close(self) -> None:
         try:
             self.unlock()

@@ -236,6 +236,12 @@ class PostgreSQLDatabase(Database):
             pass  # a lock connection that died took its lock with it; closing must not hide the run's outcome
         self.conn.close()
 
+    def _stop_statement(self) -> None:
+        # A cancel request on a connection of its own, as psql sends on Ctrl-C: the statement fails with
+        # 57014, and the rest of its round trip (the history row and COMMIT behind the last batch) is skipped.
+        if not self.conn.closed:
+            self.conn.cancel_safe(timeout=5.0)
+
     def whoami(self) -> str:
         user = self.conn.execute("SELECT current_user").fetchone()[0]
         return f"{user}@{client_host()}"
@@ -401,6 +407,8 @@ class PostgreSQLDatabase(Database):
             # a dropped network says nothing, and the COMMIT may have landed before it dropped.
             aborted = getattr(error, "sqlstate", None) in LOST_STATES
             return BatchOutcome(0, error, uncertain=finish is not None and not aborted)
+        if self.interrupted:  # cancelled from another thread: run nothing of it again
+            return BatchOutcome(0, error)
         if self.lock_waited(error):
             # Locating the statement would run parts of the batch again, each waiting once more while the
             # application's queries queue behind the lock request; the script is retried whole anyway.

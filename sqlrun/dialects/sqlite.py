@@ -42,6 +42,11 @@ SELECT_HISTORY = f"SELECT {', '.join(HISTORY_COLUMNS)} FROM main.{{table}}"
 INSERT_HISTORY = f"INSERT INTO main.{{table}} ({', '.join(HISTORY_COLUMNS)}) VALUES ({', '.join('?' * len(HISTORY_COLUMNS))})"
 
 BUSY_TIMEOUT = 30.0
+# SQLite runs a statement inside one C call, where Python cannot act on a Ctrl-C until it returns (a long
+# statement: minutes of an ignored Ctrl-C). A progress handler calls back into Python every this many
+# virtual machine steps (~1 ms); the callback lets Python run its SIGINT handler, whose KeyboardInterrupt
+# aborts the statement as "interrupted".
+PROGRESS_STEPS = 100_000
 # PRAGMAs that SQLite silently ignores (foreign_keys) or refuses (synchronous, journal_mode) inside a
 # transaction (pragma.c); the sqlite3 shell runs them in autocommit, where they take effect.
 _OUTSIDE_PRAGMA = re.compile(r"PRAGMA\s+(?:\w+\s*\.\s*)?(foreign_keys|synchronous|journal_mode)\s*[=(]", re.IGNORECASE)
@@ -73,6 +78,7 @@ class SQLiteDatabase(Database):
         self._initial: list[str] | None = None  # PRAGMAs that put SESSION_PRAGMAS back as they were at the first script
         self._reset = False
         self._lock_wait: tuple[float, Notify] = (BUSY_TIMEOUT, lambda _: None)
+        conn.set_progress_handler(_keep_going, PROGRESS_STEPS)
 
     @classmethod
     def open(cls, url: DatabaseURL, *, create: bool, readonly: bool, notify: Notify) -> SQLiteDatabase:
@@ -102,6 +108,9 @@ class SQLiteDatabase(Database):
     def close(self) -> None:
         self.unlock()
         self.conn.close()
+
+    def _stop_statement(self) -> None:
+        self.conn.interrupt()
 
     def whoami(self) -> str:
         return f"{os.environ.get('USER') or os.getuid()}@{client_host()}"
@@ -195,6 +204,8 @@ class SQLiteDatabase(Database):
             try:
                 execute(stmt.text).close()
             except sqlite3.Error as exc:
+                if str(exc) == "interrupted" and not self.interrupted:
+                    raise KeyboardInterrupt from None  # the Ctrl-C the progress handler let through
                 return BatchOutcome(done, exc)
         return BatchOutcome(len(statements))
 
@@ -286,6 +297,11 @@ class SQLiteDatabase(Database):
                 fcntl.flock(_LOCK_FDS[self._lock_key], fcntl.LOCK_UN)
                 _LOCKS_HELD.discard(self._lock_key)
             self._lock_key = None
+
+
+def _keep_going() -> int:
+    """The progress handler: 0 (go on); calling it is what matters (see PROGRESS_STEPS)."""
+    return 0
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
