@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 from . import snapshot
-from .intent import top_level
+from .intent import Token, tokens, top_level
 
 if TYPE_CHECKING:
     from .dialects import Database
@@ -35,33 +35,9 @@ _CANDIDATE = re.compile(
     r"|CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?ON\b)",
     re.IGNORECASE,
 )
-_TOKEN = re.compile(
-    r"(?P<ws>\s+|--[^\n]*|#[^\n]*|/\*[\s\S]*?\*/)|(?P<s>'(?:[^'\\]|\\[\s\S]|'')*')"
-    r"|(?P<i>\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\])|(?P<w>[A-Za-z_\x80-\uffff$][\w\x80-\uffff$]*)|(?P<n>\d[\w.]*)|(?P<p>[\s\S])"
-)
 _CONCURRENTLY = re.compile(r"(?<=INDEX)\s+CONCURRENTLY\b", re.IGNORECASE)
 _KINDS = {"UNIQUE": "unique", "INDEX": "index", "KEY": "index", "FOREIGN": "foreign key", "CHECK": "check"}
 _SAME_RULE = {"NO ACTION": "RESTRICT"}  # InnoDB treats the two alike, and the servers report either
-
-
-@dataclass(frozen=True)
-class Token:
-    """A significant token: ``kind`` w (word), i (quoted identifier), s (string), n (number) or p (punctuation)."""
-
-    kind: str
-    text: str
-
-    @property
-    def word(self) -> str:
-        """The word upper-cased ('' for anything else)."""
-        return self.text.upper() if self.kind == "w" else ""
-
-    def ident(self, kind: str) -> str:
-        """The token as an identifier, unquoted and folded as database ``kind`` folds it."""
-        if self.kind == "i":
-            inner = self.text[1:-1]
-            return inner.replace(self.text[0] * 2, self.text[0]) if self.text[0] != "[" else inner
-        return self.text.lower() if kind != "mysql" else self.text
 
 
 @dataclass(frozen=True)
@@ -84,15 +60,6 @@ class Unnamed:
     keys: tuple[Key, ...]
 
 
-def tokens(text: str) -> list[Token]:
-    """The statement's significant tokens (comments and whitespace left out)."""
-    out = []
-    for m in _TOKEN.finditer(text):
-        if m.lastgroup != "ws":
-            out.append(Token(m.lastgroup or "p", m.group()))
-    return out
-
-
 def needs_look(text: str, kind: str) -> bool:
     """Whether ``text`` may add an object without a name, to be looked up before it runs (cheap; may say yes too often)."""
     return kind != "sqlite" and _CANDIDATE.match(text) is not None
@@ -113,8 +80,8 @@ def look(db: Database, statement: Statement) -> str | None:
 
 def parse(text: str, kind: str) -> Unnamed | None:
     """The table and unnamed keys ``text`` adds; None when it does anything else (named objects included)."""
-    toks = tokens(text)
-    words = [t.word for t in toks]
+    toks = tokens(text, kind)
+    words = [t.upper for t in toks]
     if words[:1] == ["CREATE"]:
         return _create_index(toks, kind)
     if words[:1] != ["ALTER"]:
@@ -131,7 +98,7 @@ def parse(text: str, kind: str) -> Unnamed | None:
 
 
 def _create_index(toks: Sequence[Token], kind: str) -> Unnamed | None:
-    words = [t.word for t in toks]
+    words = [t.upper for t in toks]
     unique = words[1:2] == ["UNIQUE"]
     i = _skip(words, 2 if unique else 1, "INDEX", "CONCURRENTLY", "IF", "NOT", "EXISTS")
     if words[i:i + 1] != ["ON"] or kind != "postgresql":
@@ -142,7 +109,7 @@ def _create_index(toks: Sequence[Token], kind: str) -> Unnamed | None:
 
 def _add(toks: Sequence[Token], kind: str) -> Key | None:
     """One ``ADD ...`` action, when it adds an object without a name."""
-    words = [t.word for t in toks]
+    words = [t.upper for t in toks]
     if words[:1] != ["ADD"] or words[1:2] == ["CONSTRAINT"] or len(toks) < 3:
         return None
     what = _KINDS.get(words[1])
@@ -160,7 +127,7 @@ def _add(toks: Sequence[Token], kind: str) -> Key | None:
 
 
 def _foreign(toks: Sequence[Token], i: int, columns: tuple[str, ...], kind: str) -> Key | None:
-    words = [t.word for t in toks]
+    words = [t.upper for t in toks]
     if words[i:i + 1] != ["REFERENCES"]:
         return None
     ref, i = _table(toks, i + 1, kind)
@@ -210,7 +177,7 @@ def _columns(toks: Sequence[Token], i: int, kind: str) -> tuple[tuple[str, ...],
         elif t.text == "," and depth == 1:
             out.append(current)
             current = ""
-        elif t.word in ("ASC",):
+        elif t.upper in ("ASC",):
             continue
         else:
             current += t.ident(kind) if t.kind in "wi" else t.text
@@ -308,8 +275,8 @@ def primary_key_in_place(db: Database, table: str, action: str) -> str | None:
     In place when the table's primary key has the same columns and, when the action names it (PostgreSQL;
     MySQL calls every primary key PRIMARY), the same name.
     """
-    toks = tokens(action)
-    words = [t.word for t in toks]
+    toks = tokens(action, db.kind)
+    words = [t.upper for t in toks]
     name = toks[2].ident(db.kind) if words[1:2] == ["CONSTRAINT"] and len(toks) > 2 else None
     try:
         start = words.index("KEY", words.index("PRIMARY"))

@@ -49,6 +49,12 @@ class Token:
         """The word upper-cased ('' for anything but a bare word)."""
         return self.text.upper() if self.kind == "w" else ""
 
+    def ident(self, kind: str) -> str:
+        """The token as an identifier, unquoted, and folded as database ``kind`` compares it (MySQL: as written)."""
+        if self.kind == "i":
+            return _unquote(self.text)
+        return self.text.lower() if kind != "mysql" else self.text
+
 
 def tokens(text: str, kind: str) -> list[Token]:
     """The statement's significant tokens, comments and whitespace left out."""
