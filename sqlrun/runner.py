@@ -149,14 +149,18 @@ def statuses(scripts: Sequence[Script], prints: dict[int, Fingerprint], history:
             out.append(ScriptStatus(version, row.name, row.file, "missing", when, None, row.checksum, row.state))
             continue
         current = prints[version].checksum
-        if row is None:
-            state = "pending"
-        elif row.state == "failed":
-            state = "failed"
-        else:
-            state = "applied" if row.checksum == current else "changed"
+        state = _state(row, current, unrecorded="pending", edited="changed")
         out.append(ScriptStatus(version, script.name, script.file, state, when, current, row.checksum if row else None, row.state if row else None))
     return out
+
+
+def _state(row: HistoryRow | None, current: str, *, unrecorded: str, edited: str) -> str:
+    """A script's state from its history row: ``unrecorded`` without one, failed, applied, or ``edited`` since."""
+    if row is None:
+        return unrecorded
+    if row.state == "failed":
+        return "failed"
+    return "applied" if row.checksum == current else edited
 
 
 def _shown_time(value: datetime | str | None) -> str | None:
@@ -166,10 +170,10 @@ def _shown_time(value: datetime | str | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def _foreign_state(row: HistoryRow) -> ConfigError:
+def _foreign_state(row: HistoryRow, table: str = "sqlrun_history") -> ConfigError:
     """A history row whose state sqlrun never writes: guessing what it means could skip or re-run a script."""
     return ConfigError(
-        f"sqlrun_history row version {row.version} ({row.file}) has state {row.state!r}; sqlrun writes only "
+        f"{table} row version {row.version} ({row.file}) has state {row.state!r}; sqlrun writes only "
         f"{' or '.join(repr(s) for s in KNOWN_STATES)}: correct or delete that row, then run again"
     )
 
@@ -247,14 +251,12 @@ def status(url: DatabaseURL, options: Options = Options(), reporter: Reporter | 
 def repeatable_statuses(scripts: Sequence[Script], prints: dict[int, Fingerprint], ledger: dict[int, HistoryRow]) -> list[ScriptStatus]:
     """Every repeatable script's state (new, applied, outdated, failed), and rows whose file is gone (missing)."""
     out: list[ScriptStatus] = []
+    for row in ledger.values():
+        if row.state not in KNOWN_STATES:
+            raise _foreign_state(row, "sqlrun_repeatable")
     for script in scripts:
         row, current = ledger.get(script.version), prints[script.version].checksum
-        if row is None:
-            state = "new"
-        elif row.state == "failed":
-            state = "failed"
-        else:
-            state = "applied" if row.checksum == current else "outdated"
+        state = _state(row, current, unrecorded="new", edited="outdated")
         out.append(_repeatable_status(script.version, script.name, script.file, state, row, current))
     on_disk = {s.version for s in scripts}
     for key, row in sorted(ledger.items(), key=lambda item: item[1].name):
@@ -264,8 +266,10 @@ def repeatable_statuses(scripts: Sequence[Script], prints: dict[int, Fingerprint
 
 
 def _repeatable_status(key: int, name: str, file: str, state: str, row: HistoryRow | None, current: str | None) -> ScriptStatus:
-    when = row.applied_at.isoformat(timespec="seconds") if row and row.applied_at else None
-    return ScriptStatus(key, name, file, state, when, current, row.checksum if row else None, repeatable=True)
+    when = _shown_time(row.applied_at) if row else None
+    return ScriptStatus(
+        key, name, file, state, when, current, row.checksum if row else None, row.state if row else None, repeatable=True
+    )
 
 
 def _say_if_replica(db: Database | None, reporter: Reporter) -> None:

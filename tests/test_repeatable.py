@@ -71,6 +71,9 @@ def test_status_says_new_applied_outdated_and_verify_accepts_outdated(db: TempDa
     assert rows[1]["state"] == "outdated" and rows[1]["checksum"] != rows[1]["recorded_checksum"]
     assert cli("verify", "--database-url", db.url, "--dir", str(folder)).code == 0
     assert cli("status", "--exit-code", "--database-url", db.url, "--dir", str(folder)).code == 3
+    (folder / "R__v.sql").unlink()
+    gone = cli("status", "--database-url", db.url, "--dir", str(folder)).out
+    assert any(line.split()[:2] == ["R", "R__v.sql"] and "missing (recorded as applied, file gone)" in line for line in gone.splitlines()), gone
 
 
 def test_a_failing_repeatable_is_not_recorded_and_runs_again(db: TempDatabase, scripts, cli) -> None:
