@@ -33,6 +33,7 @@ class Table:
     pk: bool
     extra: set[str] = field(default_factory=set)
     used: set[str] = field(default_factory=set)  # extra columns an index uses: not dropped
+    dropped: set[str] = field(default_factory=set)  # extra columns dropped once
     rows: int = 0
 
 
@@ -91,7 +92,10 @@ def _primary(m: Model, t: Table) -> None:
 
 
 def _column(m: Model, t: Table, draw: st.DrawFn) -> None:
-    free = [c for c in EXTRA if c not in t.extra]
+    # On SQLite a column dropped and added again cannot be indexed afterwards: on the second run its DROP
+    # COLUMN meets that index (created later in the first run) and SQLite refuses it, which is right: those
+    # scripts do not converge, and sqlrun cannot prove the error harmless. The servers drop the index with it.
+    free = [c for c in EXTRA if c not in t.extra and not (m.kind == "sqlite" and c in t.dropped)]
     droppable = [c for c in t.extra if c not in t.used]
     if free and (not droppable or draw(st.booleans())):
         column = draw(st.sampled_from(free))
@@ -100,6 +104,7 @@ def _column(m: Model, t: Table, draw: st.DrawFn) -> None:
     elif droppable:
         column = draw(st.sampled_from(sorted(droppable)))
         t.extra.discard(column)
+        t.dropped.add(column)
         m.lines.append(f"ALTER TABLE {t.name} DROP COLUMN {column};")
 
 
