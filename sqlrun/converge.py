@@ -216,8 +216,13 @@ def _rerun(db: Database, script: Script, fingerprint: Fingerprint, observer: _Ob
     except StatementError as exc:
         error = exc
         observer.current = snapshot.take(db)  # after the rollback: what the failed script left behind
-    net = snapshot.diff(start, observer.current)
-    findings = [_changed(script, step) for step in observer.steps if step.changes and (net or _loses_rows(step))]
+    # A step counts when what it changed is still changed at the script's end (a helper function made and
+    # dropped again by the same script is not), or when it lost rows on the way.
+    lasting = {d.subject for d in snapshot.diff(start, observer.current)}
+    findings = [
+        _changed(script, step) for step in observer.steps
+        if any(d.subject in lasting for d in step.changes) or _loses_rows(step)
+    ]
     if error is not None:
         findings.append(_failed(script, observer.failed, error))
     return findings, len(observer.steps)

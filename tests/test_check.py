@@ -80,6 +80,16 @@ def test_a_statement_that_fails_on_the_second_run_is_reported(db: TempDatabase, 
     assert "a" in failed[0].changes[0]  # the database's own message
 
 
+def test_a_helper_made_and_dropped_by_its_script_is_not_reported_beside_a_real_change(db: TempDatabase, scripts) -> None:
+    # icinga2-ido-mysql's upgrade scripts make a helper function, use it and drop it, and also stamp a row.
+    folder = scripts({
+        "001_t.sql": "CREATE TABLE t (id INTEGER PRIMARY KEY);\nCREATE TABLE evlog (msg VARCHAR(20));\n",
+        "002_up.sql": "CREATE VIEW helper AS SELECT id FROM t;\nINSERT INTO evlog (msg) VALUES ('up');\nDROP VIEW helper;\n",
+    })
+    result = sqlrun.check(db.url, folder)
+    assert [(f.location, f.problem) for f in result.findings] == [("002_up.sql:2", "changed")]
+
+
 def test_a_seed_table_dropped_and_made_again_loses_rows(db: TempDatabase, scripts) -> None:
     folder = scripts({
         "001_seed.sql": "DROP TABLE IF EXISTS seed;\nCREATE TABLE seed (id INTEGER);\nINSERT INTO seed (id) VALUES (1);\n",

@@ -105,7 +105,9 @@ class MySQLCatalog:
             chunk = tables[start:start + DATA_CHUNK]
             parts = []
             for n, t in enumerate(chunk):
-                columns = ", ".join(f"QUOTE({quote(c)})" for c in names[t]) or "''"
+                # QUOTE keeps NULL apart from 'NULL'; as binary, columns of different collations concatenate
+                # (utf8 beside latin1 was error 1271, "Illegal mix of collations for operation 'concat_ws'").
+                columns = ", ".join(f"CAST(QUOTE({quote(c)}) AS BINARY)" for c in names[t]) or "''"
                 parts.append(DATA.format(n=n, columns=columns, table=quote(t)))
             for n, count, low, high in query(" UNION ALL ".join(parts), ()):
                 out[chunk[int(n)]] = TableData(int(count), f"{low}:{high}")
