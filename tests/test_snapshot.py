@@ -169,9 +169,9 @@ def test_tables_with_odd_names_are_summarised(db: TempDatabase) -> None:
 @pytest.mark.parametrize("db", ["mysql"], indirect=True)
 def test_columns_of_different_collations_are_summarised(db: TempDatabase) -> None:
     # icinga2-ido-mysql mixes collations in one table; the digest concatenated them (error 1271).
-    snap = built(db, "CREATE TABLE mixed (a VARCHAR(10) CHARACTER SET latin1 COLLATE latin1_general_cs, "
-                     "b VARCHAR(10) CHARACTER SET latin1 COLLATE latin1_swedish_ci, c INT); "
-                     "INSERT INTO mixed VALUES ('x', 'y', NULL), (NULL, 'NULL', 1)")
+    snap = built(db, "CREATE TABLE mixed (c INT, a VARCHAR(10) CHARACTER SET latin1 COLLATE latin1_general_cs, "
+                     "b VARCHAR(10) CHARACTER SET latin1, u VARCHAR(10) CHARACTER SET utf8mb4); "
+                     "INSERT INTO mixed VALUES (NULL, 'x', 'y', 'z'), (1, NULL, 'NULL', 'z')")
     assert snap.tables()["mixed"].rows == 2
     db.execute("UPDATE mixed SET b = NULL WHERE c = 1")  # 'NULL' and NULL are different rows
     assert take_url(db.url).tables()["mixed"] != snap.tables()["mixed"]
