@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from .settings import Settings
 
-COMMANDS = ("apply", "status", "verify", "repair", "baseline", "new", "check")
+COMMANDS = ("apply", "status", "verify", "repair", "baseline", "new", "check", "dump")
 EXIT_CODES = """exit codes:
   0  done (or nothing to do)
   1  a statement failed (file:line and the database's message are printed)
@@ -103,6 +103,11 @@ def _apply_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", metavar="VERSION", type=int, help="apply up to and including VERSION")
     p.add_argument("--reapply-changed", action="store_true", help="re-run edited applied scripts tolerantly and record their new checksums")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--dump", metavar="FILE", help="after an apply that applied something, rewrite FILE with the schema (see the dump command)")
+
+
+def _dump_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--output", metavar="FILE", help="write the schema to FILE (replaced whole) instead of stdout")
 
 
 def _status_options(p: argparse.ArgumentParser) -> None:
@@ -136,6 +141,13 @@ SUBCOMMANDS = {
         "dropped afterwards), apply every script, run them all again as on a legacy database, and report every statement "
         "that changed the schema or the data the second time, or failed, with file:line.",
         _check_options,
+    ),
+    "dump": (
+        "print the schema as SQL (tables, indexes, views, routines, triggers; sqlrun's tables left out)",
+        "Write the target database's schema as SQL that the same database accepts, read from its catalogs "
+        "(no pg_dump or mysqldump needed). The same schema always gives the same bytes: no timestamps, no "
+        "AUTO_INCREMENT counters, objects ordered by kind and name.",
+        _dump_options,
     ),
     "new": ("create the next numbered script", "Create the next numbered script with a header comment.", _new_options),
 }

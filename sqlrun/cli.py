@@ -157,7 +157,7 @@ TRIVIAL_APPLY = {
     "database_url": None, "databases_from": None, "jobs": None, "fail_fast": False, "dir": None, "env_file": None,
     "wait": None, "no_create_database": False, "lock_timeout": None, "lock_wait": None, "lock": None, "strict": False, "vars": None,
     "verbose": False, "quiet": False, "command": "apply", "dry_run": False, "target": None, "reapply_changed": False,
-    "json": False,
+    "json": False, "dump": None,
 }
 # ns.sources' keys: the settings file's name of each option (settings.RENAMED), None for what is no setting.
 TRIVIAL_KEYS = {"dir": "directory", "no_create_database": "create_database", "database_url": None, "env_file": None, "vars": None, "command": None}
@@ -190,7 +190,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SqlrunError as exc:  # a bad settings file: no reporter exists yet, and no secret can be in this text
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    reporter = ConsoleReporter(verbose=bool(ns.verbose), quiet=bool(ns.quiet) or bool(getattr(ns, "json", False)))
+    # stdout carries the JSON, or the schema of a dump without --output: nothing else may be printed there.
+    to_stdout = bool(getattr(ns, "json", False)) or (ns.command == "dump" and not ns.output)
+    reporter = ConsoleReporter(verbose=bool(ns.verbose), quiet=bool(ns.quiet) or to_stdout)
     try:
         load_env_file(ns.env_file)
         ns.placeholders = placeholders(settings, ns.vars, os.environ)
@@ -199,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.command == "new":
             return _new(ns, reporter)
         if ns.databases_from or len(ns.database_url or ()) > 1:  # several databases (cli_fanout imports threads)
+            if ns.command == "dump" or getattr(ns, "dump", None):
+                raise ConfigError("dump writes one database's schema: give one --database-url")
             from .cli_fanout import fan_out
 
             return fan_out(ns, reporter, run_one)
@@ -281,10 +285,14 @@ def run_one(ns: argparse.Namespace, url: DatabaseURL, reporter: ConsoleReporter)
         recorded = runner.baseline(url, ns.baseline_version, options, reporter)
         reporter.always(f"baseline: {len(recorded)} script(s) recorded as applied up to version {ns.baseline_version}")
         return 0, None, None
+    if ns.command == "dump":
+        return _dump(ns, url, options, reporter)
     if ns.command != "apply":  # a command added to arguments.py but not here must never fall through to apply
         raise ConfigError(f"{ns.command}: not a command run_one knows")
     started = time.monotonic()
     result = runner.apply(url, options, reporter)
+    if ns.dump and result.applied and not result.dry_run:  # a no-op run leaves the file as it is
+        _write_dump(ns.dump, url, options, reporter)
     if ns.json:
         return 0, _result_json(result), result
     _summary(result, reporter, time.monotonic() - started)
@@ -383,6 +391,25 @@ def _check_json(result: CheckResult) -> dict[str, object]:
         ],
         "differences": list(result.differences),
     }
+
+
+def _dump(ns: argparse.Namespace, url: DatabaseURL, options: Options, reporter: ConsoleReporter) -> tuple[int, None, None]:
+    """The schema on stdout, or (--output) into a file."""
+    if ns.output:
+        _write_dump(ns.output, url, options, reporter)
+        return 0, None, None
+    from .dump import dump
+
+    reporter.out.write(dump(url, options, reporter))
+    reporter.out.flush()
+    return 0, None, None
+
+
+def _write_dump(path: str, url: DatabaseURL, options: Options, reporter: ConsoleReporter) -> None:
+    from .dump import dump, write
+
+    write(path, dump(url, options, reporter))
+    reporter.line(f"dump: schema written to {path}")
 
 
 def print_json(data: object) -> None:

@@ -29,7 +29,9 @@ TABLE = "tool.sqlrun"
 RENAMED = {"directory": ("dir", False), "create_database": ("no_create_database", True)}
 # Options that are not settings: they name one run's particulars, not a project's habits. database_url and
 # vars are settings, but read apart (database_url(), placeholders()): the environment outranks them.
-NOT_SETTINGS = frozenset({"help", "version", "command", "name", "baseline_version", "env_file", "database_url", "vars"})
+NOT_SETTINGS = frozenset({"help", "version", "command", "name", "baseline_version", "env_file", "database_url", "vars", "output"})
+# Keys that name a path: relative to the file that says it, as a project's paths are.
+PATH_KEYS = frozenset({"directory", "dump"})
 # Keys with no command-line option of their own.
 FILE_ONLY = frozenset({"database_url", "vars", "placeholders", "secret_vars", "placeholders_in_dollar_quotes"})
 
@@ -113,7 +115,7 @@ def merge(
             sources[key] = "command line"
         elif key in values and hasattr(ns, action.dest):
             value = values[key]
-            if key == "directory" and settings.path:  # relative to the file that says it, as a project's paths are
+            if key in PATH_KEYS and settings.path:
                 value = os.path.join(os.path.dirname(settings.path), value)
             setattr(ns, action.dest, value)
             sources[key] = settings.label
