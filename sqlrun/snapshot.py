@@ -36,7 +36,8 @@ class Snapshot:
 
     def meaning(self) -> tuple[tuple[tuple[str, str, str | None, str], ...], tuple[tuple[str, TableData], ...]]:
         """What two snapshots must share to be equivalent (names the server generated left out)."""
-        return tuple(sorted(i.meaning for i in self.items)), self.data
+        # A generated name is None in the meaning: it sorts before any name (None and str do not compare).
+        return tuple(sorted((i.meaning for i in self.items), key=lambda m: (m[0], m[1], m[2] is not None, m[2] or "", m[3]))), self.data
 
     def equivalent(self, other: Snapshot) -> bool:
         """True when ``other`` holds the same objects and data, whatever the generated names."""
