@@ -1,0 +1,383 @@
+"""PostgreSQL's schema as SQL, read from pg_catalog: what ``pg_dump --schema-only`` shows, without owners,
+grants, OIDs or sequence values, in an order that depends only on names.
+
+The server writes the hard parts (``format_type``, ``pg_get_expr``, ``pg_get_constraintdef``, ``pg_get_indexdef``,
+``pg_get_viewdef``, ``pg_get_functiondef``, ``pg_get_triggerdef``, ``quote_ident``, ``quote_literal``), so the
+text is what this server reads back. Names in ``public`` are written unqualified (as the server's own
+deparsing writes them for a schema on the search_path); names elsewhere are qualified.
+
+The order is by kind, each kind sorted by schema and name (bytes, not the database's collation): schemas,
+extensions, enums, domains, composite types, sequences, routines, tables (a partition or child after its
+parent), sequence ownership, keys and checks, views (a view after those it reads), routines that take or
+return a table's row, indexes, triggers, foreign keys, comments.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from typing import TYPE_CHECKING, Any, Hashable, Iterable, Sequence
+
+from ..catalog.postgresql import SYSTEM
+from ..snapshot import SQLRUN_TABLES
+
+if TYPE_CHECKING:
+    from ..catalog import Query
+
+# sqlrun's own bookkeeping tables (in whatever schema the session put them) are no part of the schema.
+NOT_SQLRUN = "c.relname <> ALL(ARRAY[" + ", ".join(f"'{t}'" for t in sorted(SQLRUN_TABLES)) + "]::name[])"
+
+
+def _not_member(catalog: str, oid: str) -> str:
+    """SQL: the object is not part of an extension (CREATE EXTENSION makes those)."""
+    return f"NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '{catalog}'::regclass AND x.objid = {oid} AND x.deptype = 'e')"
+
+
+def _name(schema: str, name: str) -> str:
+    """SQL: the quoted name, qualified unless it lives in public."""
+    return f"CASE WHEN {schema} = 'public' THEN quote_ident({name}) ELSE quote_ident({schema}) || '.' || quote_ident({name}) END"
+
+
+REL = _name("n.nspname", "c.relname")
+# A collation named only when it is not the type's own (that one is implied).
+COLLATION = """(SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(cl.collname) ELSE quote_ident(cn.nspname) || '.' || quote_ident(cl.collname) END
+  FROM pg_collation cl JOIN pg_namespace cn ON cn.oid = cl.collnamespace WHERE cl.oid = {oid})"""
+# The relations (and what hangs on them) that are the user's: no system schema, extension or sqlrun table.
+USERS = f"{SYSTEM} AND {_not_member('pg_class', 'c.oid')} AND {NOT_SQLRUN}"
+RELATIONS = f"pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USERS}"
+
+SCHEMAS = f"""SELECT n.nspname, quote_ident(n.nspname) FROM pg_namespace n
+WHERE {SYSTEM} AND n.nspname <> 'public' AND {_not_member('pg_namespace', 'n.oid')}"""
+
+# plpgsql is in every database already (pg_dump leaves it out too).
+EXTENSIONS = """SELECT e.extname, quote_ident(e.extname), quote_ident(n.nspname) FROM pg_extension e
+JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'"""
+
+TYPES = f"pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE {SYSTEM} AND {_not_member('pg_type', 't.oid')}"
+ENUMS = f"""SELECT n.nspname, t.typname, {_name('n.nspname', 't.typname')},
+  (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)
+FROM {TYPES} AND t.typtype = 'e'"""
+
+DOMAINS = f"""SELECT n.nspname, t.typname, {_name('n.nspname', 't.typname')}, format_type(t.typbasetype, t.typtypmod),
+  CASE WHEN t.typcollation <> b.typcollation THEN {COLLATION.format(oid='t.typcollation')} END, t.typdefault, t.typnotnull,
+  ARRAY(SELECT 'CONSTRAINT ' || quote_ident(co.conname) || ' ' || pg_get_constraintdef(co.oid) FROM pg_constraint co
+        WHERE co.contypid = t.oid AND co.contype = 'c' ORDER BY co.conname COLLATE "C")
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_type b ON b.oid = t.typbasetype
+WHERE {SYSTEM} AND {_not_member('pg_type', 't.oid')} AND t.typtype = 'd'"""
+
+COMPOSITES = f"""SELECT n.nspname, t.typname, {_name('n.nspname', 't.typname')},
+  ARRAY(SELECT quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
+          || coalesce(' COLLATE ' || CASE WHEN a.attcollation <> at.typcollation THEN {COLLATION.format(oid='a.attcollation')} END, '')
+        FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
+        WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+FROM {TYPES} AND t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'"""
+
+# An identity column's sequence is written with its column; a serial's is written here, its owner below.
+SEQUENCES = f"""SELECT n.nspname, c.relname, {REL}, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
+  s.seqmin, s.seqmax, s.seqcache, s.seqcycle
+FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {USERS} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i')"""
+
+OWNED_BY = f"""SELECT n.nspname, c.relname, {REL}, {_name('tn.nspname', 'tc.relname')} || '.' || quote_ident(a.attname)
+FROM pg_depend d JOIN pg_class c ON c.oid = d.objid JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' AND c.relkind = 'S'
+  AND {SYSTEM} AND {_not_member('pg_class', 'c.oid')} AND tc.relname <> ALL(ARRAY[{", ".join(f"'{t}'" for t in sorted(SQLRUN_TABLES))}]::name[])"""
+
+# A routine whose arguments or result name a table's row type must wait for that table.
+ROUTINES = f"""SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid),
+  EXISTS (SELECT 1 FROM pg_depend d JOIN pg_type t ON t.oid = d.refobjid JOIN pg_class r ON r.oid = t.typrelid
+          WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_type'::regclass AND r.relkind <> 'c')
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE p.prokind IN ('f', 'p') AND {SYSTEM} AND {_not_member('pg_proc', 'p.oid')}"""
+
+TABLES = f"""SELECT c.oid, n.nspname, c.relname, {REL}, c.relkind, c.relpersistence, c.reloptions,
+  CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+  CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
+  ARRAY(SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid ORDER BY i.inhseqno),
+  ARRAY(SELECT {_name('pn.nspname', 'pc.relname')} FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent
+        JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid ORDER BY i.inhseqno)
+FROM {RELATIONS} AND c.relkind IN ('r', 'p')"""
+
+# Columns a table inherits (from a parent or a partitioned table) are written by the parent.
+COLUMNS = f"""SELECT a.attrelid, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), a.attnotnull,
+  pg_get_expr(ad.adbin, ad.adrelid), a.attidentity, a.attgenerated,
+  CASE WHEN a.attcollation <> t.typcollation THEN {COLLATION.format(oid='a.attcollation')} END,
+  s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle, format_type(s.seqtypid, NULL),
+  sc.relname, c.relname || '_' || a.attname || '_seq'
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_depend d ON a.attidentity <> '' AND d.refclassid = 'pg_class'::regclass AND d.refobjid = a.attrelid
+  AND d.refobjsubid = a.attnum AND d.classid = 'pg_class'::regclass AND d.deptype = 'i'
+LEFT JOIN pg_sequence s ON s.seqrelid = d.objid LEFT JOIN pg_class sc ON sc.oid = d.objid
+WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND a.attislocal AND {SYSTEM} AND {NOT_SQLRUN}
+ORDER BY a.attrelid, a.attnum"""
+
+# A partition's copy of its parent's constraint comes back with the parent's.
+CONSTRAINTS = f"""SELECT n.nspname, c.relname, co.conname, {REL}, quote_ident(co.conname), co.contype, pg_get_constraintdef(co.oid)
+FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {USERS} AND co.contype IN ('p', 'u', 'c', 'x', 'f') AND co.conislocal AND co.conparentid = 0"""
+
+# Indexes behind a key or an exclusion come back with the constraint; a partition's copy with its parent's.
+INDEXES = f"""SELECT n.nspname, c.relname, ic.relname, pg_get_indexdef(i.indexrelid), c.relkind
+FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USERS} AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x'))
+  AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)"""
+
+VIEWS = f"""SELECT c.oid, n.nspname, c.relname, {REL}, c.relkind, pg_get_viewdef(c.oid), c.reloptions, c.relispopulated
+FROM {RELATIONS} AND c.relkind IN ('v', 'm')"""
+
+# What each view's rewrite rule reads: the views it must follow.
+VIEW_DEPENDENCIES = """SELECT DISTINCT r.ev_class, d.refobjid FROM pg_rewrite r
+JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
+WHERE d.refobjid <> r.ev_class"""
+
+# A partition's copy of its parent's trigger comes back with the parent's.
+TRIGGERS = f"""SELECT n.nspname, c.relname, tg.tgname, {REL}, quote_ident(tg.tgname), pg_get_triggerdef(tg.oid), tg.tgenabled
+FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {USERS} AND NOT tg.tgisinternal AND tg.tgparentid = 0"""
+
+# COMMENT ON's object, per catalog; the extensions' own objects and comments come back with CREATE EXTENSION.
+RELATION_KINDS = "CASE c.relkind WHEN 'r' THEN 'TABLE' WHEN 'p' THEN 'TABLE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'i' THEN 'INDEX' WHEN 'I' THEN 'INDEX' WHEN 'S' THEN 'SEQUENCE' WHEN 'c' THEN 'TYPE' WHEN 'f' THEN 'FOREIGN TABLE' END"
+COMMENTS = f"""SELECT CASE WHEN d.objsubid > 0 THEN 'COLUMN ' || {REL} || '.' || quote_ident(a.attname) ELSE {RELATION_KINDS} || ' ' || {REL} END,
+  quote_literal(d.description)
+FROM pg_description d JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid
+WHERE {USERS}
+UNION ALL
+SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || {_name('n.nspname', 'p.proname')} || '(' || pg_get_function_identity_arguments(p.oid) || ')', quote_literal(d.description)
+FROM pg_description d JOIN pg_proc p ON d.classoid = 'pg_proc'::regclass AND d.objoid = p.oid JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE p.prokind IN ('f', 'p') AND {SYSTEM} AND {_not_member('pg_proc', 'p.oid')}
+UNION ALL
+SELECT CASE t.typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || {_name('n.nspname', 't.typname')}, quote_literal(d.description)
+FROM pg_description d JOIN pg_type t ON d.classoid = 'pg_type'::regclass AND d.objoid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE {SYSTEM} AND {_not_member('pg_type', 't.oid')}
+UNION ALL
+SELECT 'SCHEMA ' || quote_ident(n.nspname), quote_literal(d.description)
+FROM pg_description d JOIN pg_namespace n ON d.classoid = 'pg_namespace'::regclass AND d.objoid = n.oid
+WHERE {SYSTEM} AND {_not_member('pg_namespace', 'n.oid')} AND (n.nspname, d.description) <> ('public', 'standard public schema')
+UNION ALL
+SELECT 'CONSTRAINT ' || quote_ident(co.conname) || ' ON ' || CASE WHEN co.contypid <> 0 THEN 'DOMAIN ' || {_name('n.nspname', 't.typname')} ELSE {REL} END,
+  quote_literal(d.description)
+FROM pg_description d JOIN pg_constraint co ON d.classoid = 'pg_constraint'::regclass AND d.objoid = co.oid
+LEFT JOIN pg_class c ON c.oid = co.conrelid LEFT JOIN pg_type t ON t.oid = co.contypid
+JOIN pg_namespace n ON n.oid = coalesce(c.relnamespace, t.typnamespace)
+WHERE {SYSTEM} AND (c.oid IS NULL OR {USERS})
+UNION ALL
+SELECT 'TRIGGER ' || quote_ident(tg.tgname) || ' ON ' || {REL}, quote_literal(d.description)
+FROM pg_description d JOIN pg_trigger tg ON d.classoid = 'pg_trigger'::regclass AND d.objoid = tg.oid
+JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {USERS}"""
+
+# CREATE TABLE's column defaults and CHECKs may call a function written before the tables it reads: pg_dump
+# turns the body check off too, for the rest of this session only.
+NO_BODY_CHECK = "SET check_function_bodies = false;"
+TYPE_RANGE = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
+TRIGGER_STATES = {"D": "DISABLE TRIGGER", "R": "ENABLE REPLICA TRIGGER", "A": "ENABLE ALWAYS TRIGGER"}
+_ON_ONLY = re.compile(r"^(CREATE (?:UNIQUE )?INDEX .*? ON )ONLY ")
+# pg_get_functiondef, pg_get_indexdef and pg_get_triggerdef qualify the object they name even in public (the
+# rest of their text does not): the first "public." after these words is dropped, as everywhere else here.
+_PUBLIC = re.compile(r"^(CREATE OR REPLACE (?:FUNCTION|PROCEDURE) |CREATE .*? ON (?:ONLY )?)public\.")
+
+
+def dump(query: Query) -> str:
+    """The schema of the database behind ``query`` as SQL statements, one object per paragraph."""
+    routines = _routines(query)
+    blocks = [
+        *_schemas(query),
+        *_extensions(query),
+        *_enums(query),
+        *_domains(query),
+        *_composites(query),
+        *_sequences(query),
+        *routines[False],
+        *_tables(query),
+        *_owned_by(query),
+        *_constraints(query, foreign=False),
+        *_views(query),
+        *routines[True],
+        *_indexes(query),
+        *_triggers(query),
+        *_constraints(query, foreign=True),
+        *_comments(query),
+    ]
+    if routines[False] or routines[True]:
+        blocks.insert(0, NO_BODY_CHECK)
+    return "".join(block + "\n\n" for block in blocks).rstrip("\n") + "\n" if blocks else ""
+
+
+def _sorted(rows: Iterable[Sequence[Any]], width: int = 2) -> list[Sequence[Any]]:
+    """``rows`` by their first ``width`` columns (schema, name...), compared as Python strings, not by the database's collation."""
+    return sorted(rows, key=lambda r: tuple(r[:width]))
+
+
+def _schemas(query: Query) -> list[str]:
+    return [f"CREATE SCHEMA {name};" for _, name in _sorted(query(SCHEMAS, ()), 1)]
+
+
+def _extensions(query: Query) -> list[str]:
+    return [f"CREATE EXTENSION IF NOT EXISTS {name} WITH SCHEMA {schema};" for _, name, schema in _sorted(query(EXTENSIONS, ()), 1)]
+
+
+def _enums(query: Query) -> list[str]:
+    return [f"CREATE TYPE {name} AS ENUM ({labels or ''});" for _, _, name, labels in _sorted(query(ENUMS, ()))]
+
+
+def _domains(query: Query) -> list[str]:
+    out = []
+    for _, _, name, base, collation, default, notnull, checks in _sorted(query(DOMAINS, ())):
+        parts = [f"CREATE DOMAIN {name} AS {base}"]
+        parts += [f"COLLATE {collation}"] if collation else []
+        parts += [f"DEFAULT {default}"] if default is not None else []
+        parts += ["NOT NULL"] if notnull else []
+        out.append(" ".join(parts + list(checks)) + ";")
+    return out
+
+
+def _composites(query: Query) -> list[str]:
+    return [f"CREATE TYPE {name} AS ({_lines(fields)});" for _, _, name, fields in _sorted(query(COMPOSITES, ()))]
+
+
+def _lines(items: Sequence[str]) -> str:
+    """``items`` one per indented line, comma-separated, as the body of a parenthesis."""
+    return "\n" + ",\n".join(f"    {item}" for item in items) + "\n" if items else ""
+
+
+def _sequences(query: Query) -> list[str]:
+    out = []
+    for _, _, name, typ, start, step, low, high, cache, cycle in _sorted(query(SEQUENCES, ())):
+        options = ([f"AS {typ}"] if typ != "bigint" else []) + _sequence_options(typ, start, step, low, high, cache, cycle)
+        out.append(" ".join([f"CREATE SEQUENCE {name}", *options]) + ";")
+    return out
+
+
+def _sequence_options(typ: str, start: int, step: int, low: int, high: int, cache: int, cycle: bool) -> list[str]:
+    """The options that differ from CREATE SEQUENCE's defaults for ``typ``: short text, and no noise in a diff."""
+    span = TYPE_RANGE.get(typ, 2**63)
+    lowest, highest = (1, span - 1) if step > 0 else (-span, -1)
+    out = [f"INCREMENT BY {step}"] if step != 1 else []
+    out += [f"MINVALUE {low}"] if low != lowest else []
+    out += [f"MAXVALUE {high}"] if high != highest else []
+    out += [f"START WITH {start}"] if start != (low if step > 0 else high) else []
+    out += [f"CACHE {cache}"] if cache != 1 else []
+    return out + (["CYCLE"] if cycle else [])
+
+
+def _routines(query: Query) -> dict[bool, list[str]]:
+    """CREATE FUNCTION/PROCEDURE statements, split by whether they must wait for the tables."""
+    out: dict[bool, list[str]] = {False: [], True: []}
+    for _, _, _, definition, after_tables in _sorted(query(ROUTINES, ()), 3):
+        out[after_tables].append(_unqualified(definition.rstrip()) + ";")
+    return out
+
+
+def _tables(query: Query) -> list[str]:
+    tables = {row[0]: row for row in query(TABLES, ())}
+    columns: dict[Any, list[str]] = {}
+    for row in query(COLUMNS, ()):
+        columns.setdefault(row[0], []).append(_column(*row[1:]))
+    parents = {oid: {p for p in row[9] if p in tables} for oid, row in tables.items()}
+    order = _ordered({oid: (row[1], row[2]) for oid, row in tables.items()}, parents)
+    return [_table(tables[oid], columns.get(oid, [])) for oid in order]
+
+
+def _table(row: Sequence[Any], columns: list[str]) -> str:
+    _, _, _, name, kind, persistence, options, partition_key, bound, _, parents = row
+    head = f"CREATE {'UNLOGGED ' if persistence == 'u' else ''}TABLE {name}"
+    if bound is not None:
+        # A partition's columns are its parent's: the bound is all it adds.
+        text = f"{head} PARTITION OF {parents[0]} {bound}"
+    else:
+        text = f"{head} ({_lines(columns)})" + (f" INHERITS ({', '.join(parents)})" if parents else "")
+    text += f" PARTITION BY {partition_key}" if kind == "p" else ""
+    return text + (f" WITH ({', '.join(options)})" if options else "") + ";"
+
+
+def _column(name: str, typ: str, notnull: bool, default: str | None, identity: str, generated: str, collation: str | None, *sequence: Any) -> str:
+    parts = [name, typ] + ([f"COLLATE {collation}"] if collation else [])
+    if generated:
+        parts.append(f"GENERATED ALWAYS AS ({default}) STORED")
+    elif identity:
+        parts.append(f"GENERATED {'ALWAYS' if identity == 'a' else 'BY DEFAULT'} AS IDENTITY{_identity_options(*sequence)}")
+    elif default is not None:
+        parts.append(f"DEFAULT {default}")
+    return " ".join(parts + (["NOT NULL"] if notnull else []))
+
+
+def _identity_options(start: int, step: int, low: int, high: int, cache: int, cycle: bool, typ: str, name: str, usual: str) -> str:
+    """An identity's sequence options that are not the defaults (its name too, when the server would choose another)."""
+    options = ([f"SEQUENCE NAME {name}"] if name != usual[:63] else []) + _sequence_options(typ, start, step, low, high, cache, cycle)
+    return f" ({' '.join(options)})" if options else ""
+
+
+def _owned_by(query: Query) -> list[str]:
+    return [f"ALTER SEQUENCE {name} OWNED BY {column};" for _, _, name, column in _sorted(query(OWNED_BY, ()))]
+
+
+def _constraints(query: Query, *, foreign: bool) -> list[str]:
+    rows = [r for r in query(CONSTRAINTS, ()) if (r[5] == "f") == foreign]
+    return [f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition};" for _, _, _, table, name, _, definition in _sorted(rows, 3)]
+
+
+def _views(query: Query) -> list[str]:
+    views = {row[0]: row for row in query(VIEWS, ())}
+    needs: dict[Any, set[Any]] = {oid: set() for oid in views}
+    for view, used in query(VIEW_DEPENDENCIES, ()):
+        if view in views and used in views:
+            needs[view].add(used)
+    order = _ordered({oid: (row[1], row[2]) for oid, row in views.items()}, needs)
+    return [_view(*views[oid][3:]) for oid in order]
+
+
+def _view(name: str, kind: str, definition: str, options: list[str] | None, populated: bool) -> str:
+    what = "MATERIALIZED VIEW" if kind == "m" else "VIEW"
+    text = f"CREATE {what} {name}" + (f" WITH ({', '.join(options)})" if options else "") + " AS\n" + definition.rstrip().rstrip(";")
+    # An unpopulated materialized view stays so; a populated one is filled from the (empty) tables.
+    return text + ("\n  WITH NO DATA;" if kind == "m" and not populated else ";")
+
+
+def _indexes(query: Query) -> list[str]:
+    out = []
+    for _, _, _, definition, kind in _sorted(query(INDEXES, ()), 3):
+        # ON ONLY makes a partitioned table's index without its partitions' copies: without it, they come too.
+        out.append(_unqualified(_ON_ONLY.sub(r"\1", definition) if kind == "p" else definition) + ";")
+    return out
+
+
+def _triggers(query: Query) -> list[str]:
+    out = []
+    for _, _, _, table, name, definition, enabled in _sorted(query(TRIGGERS, ()), 3):
+        state = f"\nALTER TABLE {table} {TRIGGER_STATES[enabled]} {name};" if enabled in TRIGGER_STATES else ""
+        out.append(_unqualified(definition) + ";" + state)
+    return out
+
+
+def _comments(query: Query) -> list[str]:
+    return [f"COMMENT ON {target} IS {text};" for target, text in _sorted(query(COMMENTS, ()), 1)]
+
+
+def _unqualified(definition: str) -> str:
+    """``definition`` with its object's own ``public.`` dropped (see ``_PUBLIC``)."""
+    return _PUBLIC.sub(r"\1", definition, count=1)
+
+
+def _ordered(keys: dict[Hashable, tuple], needs: dict[Hashable, set[Hashable]]) -> list[Hashable]:
+    """``keys`` sorted by their sort key, each after the ones it needs (a cycle, impossible in a catalog, breaks by key)."""
+    waiting = {k: set(needs.get(k, ())) & keys.keys() for k in keys}
+    ready = [(keys[k], k) for k in keys if not waiting[k]]
+    heapq.heapify(ready)
+    out: list[Hashable] = []
+    while len(out) < len(keys):
+        if not ready:  # a cycle: take the first of what is left
+            first = min((k for k in keys if k not in out), key=lambda k: keys[k])
+            waiting[first] = set()
+            ready.append((keys[first], first))
+        _, k = heapq.heappop(ready)
+        out.append(k)
+        for other, wanted in waiting.items():
+            if k in wanted:
+                wanted.discard(k)
+                if not wanted and other not in out:
+                    heapq.heappush(ready, (keys[other], other))
+    return out

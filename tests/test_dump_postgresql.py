@@ -1,0 +1,355 @@
+"""The PostgreSQL schema dump (sqlrun.dumpsql.postgresql): SQL that PostgreSQL and psql run back into the same
+catalog, the same bytes whatever the creation order, every object kind pg_dump writes.
+
+Each round trip: dump the database, apply the dump to an empty database (with sqlrun, or with psql), dump
+that: the two texts must be identical and the two catalog snapshots equivalent.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from conftest import TempDatabase, make_database
+from sqlrun.config import parse_url
+from sqlrun.dialects import open_database
+from sqlrun.dumpsql import dump_sql
+from sqlrun.snapshot import Scope, Snapshot, query_of, take
+
+pytestmark = pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+SAMPLE_APP = Path(__file__).resolve().parent.parent / "data" / "migrations"
+
+# One statement or a few per object kind, and what the dump must say about it.
+KINDS = {
+    "schema": ("CREATE SCHEMA extra; CREATE TABLE extra.t (a int)", ["CREATE SCHEMA extra;", "CREATE TABLE extra.t ("]),
+    "extension": ("CREATE EXTENSION pgcrypto", ["CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public;"]),
+    "enum": ("CREATE TYPE mood AS ENUM ('sad', 'it''s ok', 'happy')", ["CREATE TYPE mood AS ENUM ('sad', 'it''s ok', 'happy');"]),
+    "domain": (
+        "CREATE DOMAIN positive AS integer DEFAULT 1 NOT NULL CONSTRAINT positive_check CHECK (VALUE > 0)",
+        ["CREATE DOMAIN positive AS integer DEFAULT 1 NOT NULL CONSTRAINT positive_check CHECK ((VALUE > 0));"],
+    ),
+    "composite": ('CREATE TYPE pair AS (a integer, b text COLLATE "C")', ['CREATE TYPE pair AS (\n    a integer,\n    b text COLLATE "C"\n);']),
+    "sequence": (
+        "CREATE SEQUENCE tickets INCREMENT BY 5 START WITH 100 CACHE 10; CREATE SEQUENCE small AS smallint MAXVALUE 1000 CYCLE",
+        ["CREATE SEQUENCE tickets INCREMENT BY 5 START WITH 100 CACHE 10;", "CREATE SEQUENCE small AS smallint MAXVALUE 1000 CYCLE;"],
+    ),
+    "serial": (
+        "CREATE TABLE s (id serial PRIMARY KEY)",
+        ["CREATE SEQUENCE s_id_seq AS integer;", "id integer DEFAULT nextval('s_id_seq'::regclass) NOT NULL", "ALTER SEQUENCE s_id_seq OWNED BY s.id;"],
+    ),
+    "columns": (
+        "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY (START WITH 10 INCREMENT BY 2), name text COLLATE \"C\" NOT NULL DEFAULT 'x', "
+        "twice bigint GENERATED ALWAYS AS (id * 2) STORED, price numeric(10,2), at timestamptz DEFAULT now())",
+        [
+            "id bigint GENERATED ALWAYS AS IDENTITY (INCREMENT BY 2 START WITH 10) NOT NULL,",
+            "name text COLLATE \"C\" DEFAULT 'x'::text NOT NULL,",
+            "twice bigint GENERATED ALWAYS AS ((id * 2)) STORED,",
+            "price numeric(10,2),",
+            "at timestamp with time zone DEFAULT now()\n);",
+        ],
+    ),
+    "table options": (
+        "CREATE UNLOGGED TABLE scratch (k text) WITH (fillfactor = 70); CREATE TABLE base (a int); CREATE TABLE derived (b int) INHERITS (base)",
+        ["CREATE UNLOGGED TABLE scratch (\n    k text\n) WITH (fillfactor=70);", "CREATE TABLE derived (\n    b integer\n) INHERITS (base);"],
+    ),
+    "partitions": (
+        "CREATE TABLE m (at date NOT NULL, v int) PARTITION BY RANGE (at); "
+        "CREATE TABLE m_2024 PARTITION OF m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01'); CREATE INDEX m_at ON m (at); ALTER TABLE m ADD PRIMARY KEY (at)",
+        [
+            ") PARTITION BY RANGE (at);",
+            "CREATE TABLE m_2024 PARTITION OF m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');",
+            "CREATE INDEX m_at ON m USING btree (at);",
+            "ALTER TABLE m ADD CONSTRAINT m_pkey PRIMARY KEY (at);",
+        ],
+    ),
+    "constraints": (
+        "CREATE EXTENSION btree_gist; CREATE TABLE c (id int PRIMARY KEY, email text UNIQUE, r int4range, CHECK (id > 0), "
+        "CONSTRAINT no_overlap EXCLUDE USING gist (r WITH &&), CONSTRAINT later UNIQUE (email, id) DEFERRABLE INITIALLY DEFERRED)",
+        [
+            "ALTER TABLE c ADD CONSTRAINT c_pkey PRIMARY KEY (id);",
+            "ALTER TABLE c ADD CONSTRAINT c_email_key UNIQUE (email);",
+            "ALTER TABLE c ADD CONSTRAINT c_id_check CHECK ((id > 0));",
+            "ALTER TABLE c ADD CONSTRAINT no_overlap EXCLUDE USING gist (r WITH &&);",
+            "ALTER TABLE c ADD CONSTRAINT later UNIQUE (email, id) DEFERRABLE INITIALLY DEFERRED;",
+        ],
+    ),
+    "foreign keys": (
+        "CREATE TABLE b (id int PRIMARY KEY, a_id int); CREATE TABLE a (id int PRIMARY KEY, b_id int REFERENCES b (id) ON DELETE CASCADE); "
+        "ALTER TABLE b ADD CONSTRAINT b_a FOREIGN KEY (a_id) REFERENCES a (id) NOT VALID",
+        ["ALTER TABLE a ADD CONSTRAINT a_b_id_fkey FOREIGN KEY (b_id) REFERENCES b(id) ON DELETE CASCADE;", "ALTER TABLE b ADD CONSTRAINT b_a FOREIGN KEY (a_id) REFERENCES a(id) NOT VALID;"],
+    ),
+    "indexes": (
+        "CREATE TABLE t (id int PRIMARY KEY, email text); CREATE INDEX ON t (id) WHERE id > 0; CREATE UNIQUE INDEX t_lower ON t (lower(email))",
+        ["CREATE INDEX t_id_idx ON t USING btree (id) WHERE (id > 0);", "CREATE UNIQUE INDEX t_lower ON t USING btree (lower(email));"],
+    ),
+    "views": (
+        "CREATE TABLE t (id int, name text); CREATE VIEW z_base AS SELECT id, name FROM t; CREATE VIEW a_top AS SELECT id FROM z_base; "
+        "CREATE VIEW guarded WITH (security_barrier) AS SELECT id FROM t",
+        ["CREATE VIEW z_base AS\n SELECT t.id,\n    t.name\n   FROM t;\n\nCREATE VIEW a_top AS", "CREATE VIEW guarded WITH (security_barrier=true) AS"],
+    ),
+    "materialized views": (
+        "CREATE TABLE t (id int); CREATE MATERIALIZED VIEW counted AS SELECT count(*) AS n FROM t; CREATE UNIQUE INDEX counted_n ON counted (n); "
+        "CREATE MATERIALIZED VIEW later AS SELECT id FROM t WITH NO DATA",
+        ["CREATE MATERIALIZED VIEW counted AS\n SELECT count(*) AS n\n   FROM t;", "CREATE UNIQUE INDEX counted_n ON counted USING btree (n);", "   FROM t\n  WITH NO DATA;"],
+    ),
+    "routines": (
+        "CREATE FUNCTION extra_add(a integer, b integer DEFAULT 1) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT a + b'; "
+        "CREATE TABLE t (id int); CREATE PROCEDURE wipe() LANGUAGE sql AS 'DELETE FROM t'; "
+        "CREATE FUNCTION first_t() RETURNS SETOF t LANGUAGE sql AS 'SELECT * FROM t LIMIT 1'",
+        [
+            "SET check_function_bodies = false;",
+            "CREATE OR REPLACE FUNCTION extra_add(a integer, b integer DEFAULT 1)\n RETURNS integer\n LANGUAGE sql\n IMMUTABLE\nAS $function$SELECT a + b$function$;",
+            "CREATE OR REPLACE PROCEDURE wipe()",
+            "CREATE TABLE t (\n    id integer\n);\n\nCREATE OR REPLACE FUNCTION first_t()\n RETURNS SETOF t",
+        ],
+    ),
+    "triggers": (
+        "CREATE TABLE t (id int, note text); CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := 'x'; RETURN NEW; END $$; "
+        "CREATE TRIGGER t_touch BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch(); "
+        "CREATE TRIGGER t_off AFTER UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch(); ALTER TABLE t DISABLE TRIGGER t_off",
+        [
+            "CREATE TRIGGER t_touch BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch();",
+            "CREATE TRIGGER t_off AFTER UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();\nALTER TABLE t DISABLE TRIGGER t_off;",
+        ],
+    ),
+    "comments": (
+        "CREATE SCHEMA extra; CREATE TABLE t (id int CONSTRAINT t_key UNIQUE, name text); CREATE VIEW v AS SELECT id FROM t; "
+        "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; CREATE TRIGGER t_f BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f(); "
+        "CREATE TYPE mood AS ENUM ('ok'); CREATE DOMAIN pos AS int CONSTRAINT pos_check CHECK (VALUE > 0); CREATE SEQUENCE seq; CREATE INDEX t_name ON t (name); "
+        "COMMENT ON SCHEMA extra IS 's'; COMMENT ON TABLE t IS 'it''s t'; COMMENT ON COLUMN t.name IS 'n'; COMMENT ON VIEW v IS 'v'; "
+        "COMMENT ON FUNCTION f() IS 'f'; COMMENT ON TRIGGER t_f ON t IS 'tr'; COMMENT ON TYPE mood IS 'm'; COMMENT ON DOMAIN pos IS 'd'; "
+        "COMMENT ON CONSTRAINT pos_check ON DOMAIN pos IS 'dc'; COMMENT ON CONSTRAINT t_key ON t IS 'k'; COMMENT ON SEQUENCE seq IS 'q'; COMMENT ON INDEX t_name IS 'i'",
+        [
+            "COMMENT ON SCHEMA extra IS 's';",
+            "COMMENT ON TABLE t IS 'it''s t';",
+            "COMMENT ON COLUMN t.name IS 'n';",
+            "COMMENT ON VIEW v IS 'v';",
+            "COMMENT ON FUNCTION f() IS 'f';",
+            "COMMENT ON TRIGGER t_f ON t IS 'tr';",
+            "COMMENT ON TYPE mood IS 'm';",
+            "COMMENT ON DOMAIN pos IS 'd';",
+            "COMMENT ON CONSTRAINT pos_check ON DOMAIN pos IS 'dc';",
+            "COMMENT ON CONSTRAINT t_key ON t IS 'k';",
+            "COMMENT ON SEQUENCE seq IS 'q';",
+            "COMMENT ON INDEX t_name IS 'i';",
+        ],
+    ),
+}
+
+# Every kind in one database, as a project might have them (the function bodies read tables made later).
+EVERYTHING = """SET check_function_bodies = false;
+CREATE EXTENSION btree_gist;
+CREATE SCHEMA extra;
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TYPE extra.pair AS (a integer, b text COLLATE "C");
+CREATE DOMAIN positive AS integer DEFAULT 1 NOT NULL CONSTRAINT positive_check CHECK (VALUE > 0);
+CREATE SEQUENCE tickets INCREMENT BY 5 START WITH 100 CACHE 10;
+CREATE SEQUENCE extra.small AS smallint MAXVALUE 1000 CYCLE;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := 'x'; RETURN NEW; END $$;
+CREATE FUNCTION extra.add(a integer, b integer DEFAULT 1) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
+CREATE PROCEDURE reset_all() LANGUAGE sql AS $$ DELETE FROM child $$;
+CREATE TABLE parent (id serial PRIMARY KEY, name text COLLATE "C" NOT NULL DEFAULT 'x', m mood, p positive, code bigint DEFAULT nextval('tickets'));
+CREATE TABLE child (id integer GENERATED ALWAYS AS IDENTITY (START WITH 10 INCREMENT BY 2) PRIMARY KEY, parent_id integer, email text, note text,
+  twice integer GENERATED ALWAYS AS (id * 2) STORED, r int4range);
+ALTER TABLE child ADD UNIQUE (email);
+ALTER TABLE child ADD CONSTRAINT child_parent FOREIGN KEY (parent_id) REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE child ADD CHECK (id > 0);
+ALTER TABLE child ADD CONSTRAINT no_overlap EXCLUDE USING gist (r WITH &&);
+CREATE INDEX ON child (parent_id) WHERE parent_id > 0;
+CREATE UNIQUE INDEX child_lower_email ON child (lower(email));
+CREATE TABLE extra.measures (at date NOT NULL, v numeric(10,2)) PARTITION BY RANGE (at);
+CREATE TABLE extra.measures_2024 PARTITION OF extra.measures FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE INDEX ON extra.measures (at);
+CREATE UNLOGGED TABLE scratch (k text) WITH (fillfactor = 70);
+CREATE TABLE base (a int);
+CREATE TABLE derived (b int) INHERITS (base);
+CREATE VIEW named AS SELECT id, name FROM parent;
+CREATE VIEW a_named AS SELECT id FROM named;
+CREATE MATERIALIZED VIEW counts AS SELECT count(*) AS n FROM child;
+CREATE UNIQUE INDEX counts_n ON counts (n);
+CREATE FUNCTION first_parent() RETURNS SETOF parent LANGUAGE sql AS 'SELECT * FROM parent LIMIT 1';
+CREATE TRIGGER child_touch BEFORE INSERT ON child FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE TRIGGER child_off AFTER UPDATE ON child FOR EACH ROW EXECUTE FUNCTION touch();
+ALTER TABLE child DISABLE TRIGGER child_off;
+COMMENT ON TABLE parent IS 'the parents';
+COMMENT ON COLUMN parent.name IS 'it''s a name';
+COMMENT ON VIEW named IS 'named view';
+COMMENT ON MATERIALIZED VIEW counts IS 'counted';
+COMMENT ON COLUMN counts.n IS 'how many';
+COMMENT ON INDEX child_lower_email IS 'emails';
+COMMENT ON SEQUENCE tickets IS 'tickets';
+COMMENT ON TYPE mood IS 'moods';
+COMMENT ON DOMAIN positive IS 'above zero';
+COMMENT ON FUNCTION extra.add(integer, integer) IS 'adds';
+COMMENT ON PROCEDURE reset_all() IS 'resets';
+COMMENT ON SCHEMA extra IS 'more';
+COMMENT ON CONSTRAINT child_email_key ON child IS 'unique email';
+COMMENT ON CONSTRAINT positive_check ON DOMAIN positive IS 'dc';
+COMMENT ON TRIGGER child_touch ON child IS 'touches';
+COMMENT ON TYPE extra.pair IS 'a pair';
+COMMENT ON COLUMN extra.pair.a IS 'first';
+"""
+
+
+@pytest.fixture
+def empty(tmp_path: Path) -> Iterator[TempDatabase]:
+    """A second empty PostgreSQL database, for the dump to be applied to."""
+    (tmp_path / "empty").mkdir()
+    yield from make_database("postgresql", tmp_path / "empty")
+
+
+def dump(db: TempDatabase) -> str:
+    """The dump of ``db``, read through sqlrun's own session as the dump command would."""
+    database = open_database(parse_url(db.url), create=False, readonly=True, notify=lambda _: None)
+    assert database is not None
+    try:
+        return dump_sql("postgresql", query_of(database))
+    finally:
+        database.close()
+
+
+def snapshot(db: TempDatabase) -> Snapshot:
+    """The catalog snapshot of ``db``, without data."""
+    database = open_database(parse_url(db.url), create=False, readonly=True, notify=lambda _: None)
+    assert database is not None
+    try:
+        return take(database, Scope(data=False))
+    finally:
+        database.close()
+
+
+def sqlrun_apply(cli, db: TempDatabase, folder: Path) -> None:
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+
+
+def apply_dump_with_sqlrun(cli, text: str, db: TempDatabase, folder: Path) -> None:
+    folder.mkdir()
+    (folder / "001_schema.sql").write_text(text, encoding="utf-8")
+    sqlrun_apply(cli, db, folder)
+
+
+def apply_with_psql(db: TempDatabase, path: Path) -> None:
+    done = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url, "-f", str(path)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def assert_round_trip(cli, db: TempDatabase, empty: TempDatabase, folder: Path) -> str:
+    """Dump ``db``, apply the dump to ``empty`` with sqlrun, dump again: same bytes, equivalent catalogs."""
+    text = dump(db)
+    apply_dump_with_sqlrun(cli, text, empty, folder)
+    assert dump(empty) == text
+    assert snapshot(empty).equivalent(snapshot(db))
+    return text
+
+
+def test_the_sample_app_round_trips(db: TempDatabase, empty: TempDatabase, tmp_path: Path, cli) -> None:
+    sqlrun_apply(cli, db, SAMPLE_APP)
+    text = assert_round_trip(cli, db, empty, tmp_path / "dump")
+    assert "CREATE TABLE users (\n    id integer GENERATED BY DEFAULT AS IDENTITY NOT NULL," in text
+    assert "CREATE VIEW character_activity AS" in text
+    assert "sqlrun_history" not in text and "sqlrun_repeatable" not in text
+    # one statement per object, a blank line between objects, a newline at the end
+    assert text.endswith(";\n") and not text.endswith("\n\n")
+    assert all(block.rstrip().endswith(";") for block in text.split("\n\n"))
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_each_object_kind_is_dumped_and_round_trips(kind: str, db: TempDatabase, empty: TempDatabase, tmp_path: Path, cli) -> None:
+    script, expected = KINDS[kind]
+    db.execute(script)
+    text = assert_round_trip(cli, db, empty, tmp_path / "dump")
+    for statement in expected:
+        assert statement in text, f"{statement!r} not in the dump:\n{text}"
+
+
+def test_the_order_follows_names_not_creation(db: TempDatabase, empty: TempDatabase) -> None:
+    one = [
+        "CREATE TYPE mood AS ENUM ('ok')",
+        "CREATE TABLE a (id int PRIMARY KEY, m mood)",
+        "CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a (id))",
+        "CREATE INDEX b_a ON b (a_id)",
+        "CREATE VIEW vb AS SELECT id FROM b",
+        "CREATE VIEW va AS SELECT id FROM vb",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        "CREATE FUNCTION g() RETURNS int LANGUAGE sql AS 'SELECT 2'",
+        "COMMENT ON TABLE a IS 'a'",
+        "COMMENT ON TABLE b IS 'b'",
+    ]
+    other = [
+        "CREATE FUNCTION g() RETURNS int LANGUAGE sql AS 'SELECT 2'",
+        "CREATE TYPE mood AS ENUM ('ok')",
+        "CREATE TABLE b (id int PRIMARY KEY, a_id int)",
+        "CREATE TABLE a (id int PRIMARY KEY, m mood)",
+        "COMMENT ON TABLE b IS 'b'",
+        "CREATE VIEW vb AS SELECT id FROM b",
+        "ALTER TABLE b ADD CONSTRAINT b_a_id_fkey FOREIGN KEY (a_id) REFERENCES a (id)",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        "CREATE VIEW va AS SELECT id FROM vb",
+        "COMMENT ON TABLE a IS 'a'",
+        "CREATE INDEX b_a ON b (a_id)",
+    ]
+    for statement in one:
+        db.execute(statement)
+    for statement in other:
+        empty.execute(statement)
+    text = dump(db)
+    assert dump(empty) == text
+    # kind first, then name; a view after the view it reads
+    assert text.index("CREATE TABLE a (") < text.index("CREATE TABLE b (") < text.index("CREATE VIEW vb") < text.index("CREATE VIEW va")
+    assert text.index("FUNCTION f()") < text.index("FUNCTION g()") < text.index("CREATE TABLE a (")
+
+
+def test_psql_runs_the_dump_into_the_same_catalog(db: TempDatabase, empty: TempDatabase, tmp_path: Path, cli) -> None:
+    if shutil.which("psql") is None:
+        pytest.skip("psql not installed")
+    sqlrun_apply(cli, db, SAMPLE_APP)
+    db.execute(EVERYTHING)
+    path = tmp_path / "schema.sql"
+    path.write_text(dump(db), encoding="utf-8")
+    apply_with_psql(empty, path)
+    assert dump(empty) == path.read_text(encoding="utf-8")
+    assert snapshot(empty).equivalent(snapshot(db))
+
+
+# pg_dump's object types (its "-- Name: ...; Type: X;" headers) and how our dump writes each.
+PG_DUMP_TYPES = {
+    "SCHEMA": r"^CREATE SCHEMA ",
+    "EXTENSION": r"^CREATE EXTENSION ",
+    "TYPE": r"^CREATE TYPE ",
+    "DOMAIN": r"^CREATE DOMAIN ",
+    "FUNCTION": r"^CREATE OR REPLACE FUNCTION ",
+    "PROCEDURE": r"^CREATE OR REPLACE PROCEDURE ",
+    "SEQUENCE": r"^CREATE SEQUENCE ",
+    "SEQUENCE OWNED BY": r"^ALTER SEQUENCE \S+ OWNED BY ",
+    "TABLE": r"^CREATE (UNLOGGED )?TABLE ",
+    "TABLE ATTACH": r" PARTITION OF ",
+    "DEFAULT": r"^    \S+ .* DEFAULT ",
+    "VIEW": r"^CREATE VIEW ",
+    "MATERIALIZED VIEW": r"^CREATE MATERIALIZED VIEW ",
+    "CONSTRAINT": r"^ALTER TABLE \S+ ADD CONSTRAINT \S+ (PRIMARY KEY|UNIQUE|CHECK|EXCLUDE) ",
+    "FK CONSTRAINT": r"^ALTER TABLE \S+ ADD CONSTRAINT \S+ FOREIGN KEY ",
+    "INDEX": r"^CREATE (UNIQUE )?INDEX ",
+    "INDEX ATTACH": r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ ",  # a partitioned table's index, made with its partitions' copies
+    "TRIGGER": r"^CREATE TRIGGER ",
+    "COMMENT": r"^COMMENT ON ",
+}
+
+
+def test_every_kind_pg_dump_writes_is_in_the_dump(db: TempDatabase, tmp_path: Path, cli) -> None:
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump not installed")
+    db.execute(EVERYTHING)
+    done = subprocess.run(["pg_dump", "--schema-only", "--no-owner", "--no-privileges", "-d", db.url], capture_output=True, text=True, timeout=600, check=True)
+    theirs = set(re.findall(r"^-- Name: .*?; Type: ([A-Z ]+);", done.stdout, flags=re.M))
+    ours = dump(db)
+    assert theirs <= PG_DUMP_TYPES.keys(), f"pg_dump writes kinds this test does not know: {theirs - PG_DUMP_TYPES.keys()}"
+    missing = {kind for kind in theirs if not re.search(PG_DUMP_TYPES[kind], ours, flags=re.M)}
+    assert not missing, f"pg_dump writes {sorted(missing)}, our dump does not:\n{ours}"
+    assert len(theirs) >= 15
