@@ -34,11 +34,7 @@ ADOPTION_GAPS = {
     "bacula-pgsql": KEYLESS_SEED,
 }
 CHECK_GAPS = {
-    "icingadb-mysql": KEYLESS_SEED,
-    "icingadb-pgsql": KEYLESS_SEED,
-    "bacula-sqlite3": KEYLESS_SEED,
-    "bacula-mysql": KEYLESS_SEED,
-    "bacula-pgsql": KEYLESS_SEED,
+    "icingadb-pgsql": "CREATE OPERATOR ~~ fails when run again (42723): operators are not among the objects tolerance can name",
 }
 # Corpora that by design do not converge statement by statement: check must say so, naming only these statements.
 CHECK_DIVERGES = {
@@ -50,6 +46,11 @@ CHECK_DIVERGES = {
     # stamps the schema version with NOW() in every script (its helper functions, made and dropped by the
     # same script, converge)
     "icinga2-ido-mysql": r"INSERT INTO icinga_dbversion",
+    # keyless seed rows (an auto-increment id the INSERT leaves out): a re-run adds them again, and check says so
+    "icingadb-mysql": r"INSERT INTO icingadb_schema \(version, timestamp\)",
+    "bacula-sqlite3": r"INSERT INTO Version \(VersionId\) VALUES",
+    "bacula-mysql": r"INSERT INTO Version \(VersionId\) VALUES",
+    "bacula-pgsql": r"INSERT INTO Version \(VersionId\) VALUES",
 }
 CLIENTS = {"mysql": ("mariadb", "mariadb-dump"), "postgresql": ("psql", "pg_dump"), "sqlite": ("sqlite3",)}
 
