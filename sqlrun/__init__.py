@@ -16,6 +16,7 @@ from .errors import (
     ChangedError,
     ConfigError,
     ConnectError,
+    DriftError,
     LockLostError,
     LockTimeoutError,
     ReadOnlyError,
@@ -33,15 +34,16 @@ if TYPE_CHECKING:
     from typing import Iterable, Iterator, TextIO
 
     from .converge import CheckResult
+    from .drift import DriftResult
     from .fanout import Outcome
     from .model import Options, Result, ScriptResult, ScriptStatus
     from .splitter import Statement
 
 __version__ = "0.1.0"
 __all__ = [
-    "apply", "apply_many", "Outcome", "status", "check", "split", "iter_split", "Options", "Result", "ScriptResult", "ScriptStatus", "SqlrunError",
+    "apply", "apply_many", "Outcome", "status", "check", "diff", "split", "iter_split", "Options", "Result", "ScriptResult", "ScriptStatus", "SqlrunError",
     "StatementError", "ConfigError", "ScriptError", "SplitError", "ChangedError", "ConnectError", "LockTimeoutError",
-    "LockLostError", "ReadOnlyError",
+    "LockLostError", "ReadOnlyError", "DriftError",
     "__version__",
 ]
 _MODEL = frozenset({"Options", "Result", "ScriptResult", "ScriptStatus"})
@@ -167,6 +169,27 @@ def check(
 
     database, opts = _resolve(url, directory, wait=wait)
     return _check(database, opts)
+
+
+def diff(
+    url: str | None = None,
+    directory: str | PathLike[str] = "data/migrations",
+    *,
+    against: str | PathLike[str] | None = None,
+    wait: float = 0.0,
+) -> DriftResult:
+    """Compare the schema of the database at ``url`` with the one the scripts build on a scratch database beside it
+    (dropped afterwards), or, with ``against``, the one that schema file builds.
+
+    ``result.differences`` lists each object added, removed or changed (``Drift``: both definitions);
+    ``result.drifted`` is True when there is any; ``result.raise_for_drift()`` raises DriftError then.
+    """
+    from pathlib import Path
+
+    from .drift import diff as _diff
+
+    database, opts = _resolve(url, directory, wait=wait)
+    return _diff(database, opts, against=None if against is None else Path(against))
 
 
 def split(text: str, dialect: str, *, filename: str | None = None) -> list[Statement]:

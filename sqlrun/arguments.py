@@ -20,12 +20,13 @@ if TYPE_CHECKING:
 
     from .settings import Settings
 
-COMMANDS = ("apply", "status", "verify", "repair", "baseline", "new", "check", "dump")
+COMMANDS = ("apply", "status", "verify", "repair", "baseline", "new", "check", "dump", "diff")
 EXIT_CODES = """exit codes:
   0  done (or nothing to do)
   1  a statement failed (file:line and the database's message are printed)
   2  usage or configuration error, or a script that cannot be read or split
-  3  applied scripts were changed or are missing (see repair, --reapply-changed); check: the scripts do not converge
+  3  applied scripts were changed or are missing (see repair, --reapply-changed); check: the scripts do not converge;
+     diff, verify --schema: the database's schema has drifted from the scripts
   4  cannot connect to the database (or --wait ran out)
   5  another runner held the migration lock longer than --lock-timeout, or the lock was lost
   6  the database is a read-only replica (apply, repair, baseline): point at the primary
@@ -123,6 +124,15 @@ def _check_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
 
 
+def _verify_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--schema", action="store_true", help="also compare the schema with the one the scripts build, as diff does (exit 3 when drifted)")
+
+
+def _diff_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--against", metavar="FILE", help="compare with the schema FILE builds (a dump, any script the client accepts) instead of the scripts")
+    p.add_argument("--json", action="store_true", help="print the differences as JSON")
+
+
 def _new_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", help="what the script does, e.g. add_user_email")
     p.add_argument("--repeatable", action="store_true", help="create R__NAME.sql, applied again whenever it changes (views, functions)")
@@ -132,7 +142,7 @@ def _new_options(p: argparse.ArgumentParser) -> None:
 SUBCOMMANDS = {
     "apply": ("apply pending scripts (the default command)", "Apply every pending script in version order, under a lock.", _apply_options),
     "status": ("show each script's state", "Show each script's state: applied, pending, changed, failed or missing.", _status_options),
-    "verify": ("check without applying: exit 3 when anything is changed, missing or failed", "Check applied scripts against the files without applying anything.", None),
+    "verify": ("check without applying: exit 3 when anything is changed, missing or failed", "Check applied scripts against the files without applying anything.", _verify_options),
     "repair": ("accept the current checksums of edited applied scripts", "Record the current checksum of every changed script, keeping the previous one.", None),
     "baseline": ("record scripts up to a version as applied without running them", "Record scripts up to VERSION as applied without running them, for a database built some other way.", _baseline_options),
     "check": (
@@ -148,6 +158,13 @@ SUBCOMMANDS = {
         "(no pg_dump or mysqldump needed). The same schema always gives the same bytes: no timestamps, no "
         "AUTO_INCREMENT counters, objects ordered by kind and name.",
         _dump_options,
+    ),
+    "diff": (
+        "show how the database's schema drifted from the scripts (exit 3 when it did)",
+        "Build the schema the scripts make (or, with --against, a schema file) on a scratch database beside the target, "
+        "dropped afterwards, and list every object the target has in addition (added), lacks (removed) or defines "
+        "otherwise (changed, with both definitions). Names the server made up for unnamed keys do not count.",
+        _diff_options,
     ),
     "new": ("create the next numbered script", "Create the next numbered script with a header comment.", _new_options),
 }

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing import Sequence, TextIO
 
     from .converge import CheckResult
+    from .drift import DriftResult
     from .model import Options
     from .settings import Settings
 
@@ -274,13 +275,16 @@ def run_one(ns: argparse.Namespace, url: DatabaseURL, reporter: ConsoleReporter)
             reporter.error(f"{r.file}: {_state_words(r)}")
         pending = sum(r.state in ("pending", "new", "outdated") for r in rows)
         reporter.always(f"verify: {len(bad)} problem(s), {pending} pending, {len(rows) - len(bad) - pending} applied")
-        return (3 if bad else 0), None, None
+        drifted = getattr(ns, "schema", False) and _show_drift(_drift(url, options, reporter), reporter)
+        return (3 if bad or drifted else 0), None, None
     if ns.command == "repair":
         fixed = runner.repair(url, options, reporter)
         reporter.always(f"repair: {len(fixed)} checksum(s) updated")
         return 0, None, None
     if ns.command == "check":
         return _check(ns, url, options, reporter)
+    if ns.command == "diff":
+        return _diff(ns, url, options, reporter)
     if ns.command == "baseline":
         recorded = runner.baseline(url, ns.baseline_version, options, reporter)
         reporter.always(f"baseline: {len(recorded)} script(s) recorded as applied up to version {ns.baseline_version}")
@@ -410,6 +414,50 @@ def _write_dump(path: str, url: DatabaseURL, options: Options, reporter: Console
 
     write(path, dump(url, options, reporter))
     reporter.line(f"dump: schema written to {path}")
+
+
+def _drift(url: DatabaseURL, options: Options, reporter: ConsoleReporter, against: str | None = None) -> DriftResult:
+    from .drift import diff
+
+    return diff(url, options, reporter, against=Path(against) if against else None)
+
+
+def _diff(ns: argparse.Namespace, url: DatabaseURL, options: Options, reporter: ConsoleReporter) -> tuple[int, dict[str, object] | None, None]:
+    """Exit 0 when the database has the schema the scripts (or --against FILE) build, 3 when it drifted."""
+    from .errors import DriftError
+
+    result = _drift(url, options, reporter, ns.against)
+    code = DriftError.exit_code if result.drifted else 0
+    if ns.json:
+        return code, _drift_json(result), None
+    _show_drift(result, reporter)
+    return code, None, None
+
+
+def _show_drift(result: DriftResult, reporter: ConsoleReporter) -> bool:
+    """Print each difference (both definitions of a changed object) and a summary line; True when drifted."""
+    for d in result.differences:
+        reporter.always(str(d))
+        if d.change == "changed":
+            reporter.always(f"  expected: {d.expected}")
+            reporter.always(f"  actual:   {d.actual}")
+    if result.drifted:
+        reporter.always(f"{reporter._paint('diff:', '1;31')} {len(result.differences)} difference(s) between the database and {result.source}")
+    else:
+        reporter.always(f"{reporter._paint('diff:', '1;32')} no drift: the database's schema matches {result.source}")
+    return result.drifted
+
+
+def _drift_json(result: DriftResult) -> dict[str, object]:
+    return {
+        "database": result.database,
+        "against": result.against,
+        "drifted": result.drifted,
+        "differences": [
+            {"change": d.change, "kind": d.kind, "table": d.table, "name": d.name, "expected": d.expected, "actual": d.actual}
+            for d in result.differences
+        ],
+    }
 
 
 def print_json(data: object) -> None:

@@ -71,7 +71,7 @@ class _Step:
     changes: tuple[snapshot.Difference, ...]
 
 
-class _Quiet(Reporter):
+class Quiet(Reporter):
     """Passes on warnings about the directory (once); keeps the runs' own progress and notices to itself."""
 
     def __init__(self, outer: Reporter | None) -> None:
@@ -172,8 +172,8 @@ def _check_on(scratch: DatabaseURL, options: Options, reporter: Reporter | None)
     from .dialects import open_database
 
     opts = replace(options, create_database=True, dry_run=False, target=None, lock_timeout=SCRATCH_LOCK_TIMEOUT)
-    runner.apply(scratch, opts, _Quiet(reporter))
-    quiet = _Quiet(None)
+    runner.apply(scratch, opts, Quiet(reporter))
+    quiet = Quiet(None)
     scripts = runner.discover_scripts(scratch, opts, quiet)
     db = open_database(scratch, create=False, readonly=False, notify=quiet.info)
     assert db is not None  # it was just made

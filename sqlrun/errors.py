@@ -43,6 +43,12 @@ class ChangedError(SqlrunError):
     exit_code = 3
 
 
+class DriftError(SqlrunError):
+    """The live database's schema differs from the one the scripts (or a schema file) build: ``diff`` lists how."""
+
+    exit_code = 3  # the code of ChangedError: "the database and the scripts disagree", whichever side moved
+
+
 class ConnectError(SqlrunError):
     """The database cannot be reached or refuses the login; ``retryable`` is False when waiting cannot help."""
 

@@ -309,7 +309,7 @@ def assert_shape(value: dict, shape: str) -> None:
 def test_docs_json_documents_every_shape() -> None:
     shapes = documented_shapes()
     assert set(shapes) == {
-        "apply", "apply.scripts[]", "status", "status.scripts[]", "check", "check.findings[]", "error",
+        "apply", "apply.scripts[]", "status", "status.scripts[]", "check", "check.findings[]", "diff", "diff.differences[]", "error",
         "fan-out", "fan-out.databases[]", "fan-out.summary",
     }
     assert all(set(fields.values()) <= set(TYPES) for fields in shapes.values()), shapes
