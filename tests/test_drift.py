@@ -150,6 +150,19 @@ def test_against_the_official_clients_dump(db: TempDatabase, scripts, cli, tmp_p
     assert result.code == 0, result.text + dump.read_text()
 
 
+def test_against_the_file_sqlrun_dump_writes(db: TempDatabase, scripts, cli, tmp_path: Path) -> None:
+    args = applied(db, scripts, cli, {**SCHEMA, "003_child.sql": UNNAMED_KEY[db.kind]})
+    schema = tmp_path / "schema.sql"
+    written = cli("dump", *args, "--output", str(schema))
+    assert written.code == 0, written.text
+    same = cli("diff", *args, "--against", str(schema))
+    assert same.code == 0, same.text + schema.read_text()
+    db.execute("ALTER TABLE users ADD COLUMN nickname VARCHAR(20)")
+    drifted = cli("diff", *args, "--against", str(schema))
+    assert drifted.code == 3, drifted.text
+    assert "added column users.nickname" in drifted.out
+
+
 def test_a_failing_schema_file_names_its_line_and_leaves_no_scratch(db: TempDatabase, scripts, cli, tmp_path: Path, scratch_names: list[str]) -> None:
     args = applied(db, scripts, cli)
     schema = tmp_path / "schema.sql"
