@@ -275,7 +275,7 @@ def run_one(ns: argparse.Namespace, url: DatabaseURL, reporter: ConsoleReporter)
             reporter.error(f"{r.file}: {_state_words(r)}")
         pending = sum(r.state in ("pending", "new", "outdated") for r in rows)
         reporter.always(f"verify: {len(bad)} problem(s), {pending} pending, {len(rows) - len(bad) - pending} applied")
-        drifted = getattr(ns, "schema", False) and _show_drift(_drift(url, options, reporter), reporter)
+        drifted = getattr(ns, "schema", False) and _verify_schema(url, options, reporter)
         return (3 if bad or drifted else 0), None, None
     if ns.command == "repair":
         fixed = runner.repair(url, options, reporter)
@@ -428,10 +428,26 @@ def _diff(ns: argparse.Namespace, url: DatabaseURL, options: Options, reporter: 
 
     result = _drift(url, options, reporter, ns.against)
     code = DriftError.exit_code if result.drifted else 0
+    _warn_not_applied(result, reporter)
     if ns.json:
         return code, _drift_json(result), None
     _show_drift(result, reporter)
     return code, None, None
+
+
+def _verify_schema(url: DatabaseURL, options: Options, reporter: ConsoleReporter) -> bool:
+    """verify --schema: the differences, as diff prints them; True when the schema drifted."""
+    result = _drift(url, options, reporter)
+    _warn_not_applied(result, reporter)
+    return _show_drift(result, reporter)
+
+
+def _warn_not_applied(result: DriftResult, reporter: ConsoleReporter) -> None:
+    """Say when scripts the target has not applied may be the cause: the scratch build ran them."""
+    if result.drifted and result.not_applied:
+        files = ", ".join(result.not_applied)
+        reporter.warning(f"{_n(len(result.not_applied), 'script')} not applied on this database ({files}): "
+                         "what they make shows as a difference; apply them first, or look at status")
 
 
 def _show_drift(result: DriftResult, reporter: ConsoleReporter) -> bool:
@@ -457,6 +473,7 @@ def _drift_json(result: DriftResult) -> dict[str, object]:
             {"change": d.change, "kind": d.kind, "table": d.table, "name": d.name, "expected": d.expected, "actual": d.actual}
             for d in result.differences
         ],
+        "not_applied": list(result.not_applied),
     }
 
 

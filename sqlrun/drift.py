@@ -58,6 +58,9 @@ class DriftResult:
     database: str
     differences: tuple[Drift, ...]
     against: str | None = None  # the schema file given with --against; None for the scripts
+    # Scripts the target has not applied as they are now (pending, changed, failed...): the scratch database
+    # ran them, so what they make shows as removed or changed without anybody having touched the target.
+    not_applied: tuple[str, ...] = ()
 
     @property
     def source(self) -> str:
@@ -80,7 +83,16 @@ def diff(url: DatabaseURL, options: Options = Options(), reporter: Reporter | No
     """Compare ``url``'s schema with the one the scripts (or the file ``against``) build on a scratch database."""
     expected = expected_schema(url, options, reporter, against)
     actual = live_schema(url)
-    return DriftResult(url.redacted(), compare(expected, actual), None if against is None else str(against))
+    if against is not None:
+        return DriftResult(url.redacted(), compare(expected, actual), str(against))
+    return DriftResult(url.redacted(), compare(expected, actual), None, not_applied(url, options))
+
+
+def not_applied(url: DatabaseURL, options: Options) -> tuple[str, ...]:
+    """The scripts whose state on ``url`` is not ``applied``, read from its history (nothing is changed)."""
+    from . import runner
+
+    return tuple(r.file for r in runner.status(url, options, converge.Quiet(None)) if r.state != "applied")
 
 
 def expected_schema(url: DatabaseURL, options: Options, reporter: Reporter | None, against: Path | None = None) -> snapshot.Snapshot:

@@ -104,7 +104,7 @@ def test_diff_json_has_the_documented_shape(db: TempDatabase, scripts, cli) -> N
     assert result.code == 3, result.text
     data = json.loads(result.out)
     assert_shape(data, "diff")
-    assert data["against"] is None and data["drifted"] is True
+    assert data["against"] is None and data["drifted"] is True and data["not_applied"] == []
     for d in data["differences"]:
         assert_shape(d, "diff.differences[]")
     found = {(d["change"], d["kind"], d["table"], d["name"]) for d in data["differences"]}
@@ -192,6 +192,18 @@ def test_verify_schema_exits_3_when_drifted_and_0_when_not(db: TempDatabase, scr
     drifted = cli("verify", *args, "--schema")
     assert drifted.code == 3, drifted.text
     assert "removed index users.users_name_idx" in drifted.out
+
+
+def test_scripts_not_applied_yet_are_named_as_a_likely_cause(db: TempDatabase, scripts, cli) -> None:
+    args = applied(db, scripts, cli)
+    scripts({"003_more.sql": "CREATE TABLE more (id INTEGER);\n"})
+    result = cli("diff", *args)
+    assert result.code == 3, result.text
+    assert "removed table more" in result.out
+    assert "1 script not applied on this database (003_more.sql)" in result.err
+    data = json.loads(cli("diff", *args, "--json").out)
+    assert data["not_applied"] == ["003_more.sql"]
+    assert "003_more.sql" in cli("verify", *args, "--schema").err
 
 
 def test_a_missing_database_is_an_error_and_is_not_created(db: TempDatabase, scripts, cli) -> None:
