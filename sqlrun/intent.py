@@ -188,7 +188,7 @@ _CREATE_FILLER = frozenset({
 _CREATE_OPTIONS = frozenset({"DEFINER", "ALGORITHM", "SQL"})
 _KINDS = frozenset({
     "TABLE", "VIEW", "INDEX", "TRIGGER", "FUNCTION", "PROCEDURE", "SEQUENCE", "SCHEMA", "DATABASE", "USER", "ROLE",
-    "TYPE", "EXTENSION", "DOMAIN", "EVENT", "LANGUAGE", "SERVER", "POLICY", "RULE",
+    "TYPE", "EXTENSION", "DOMAIN", "EVENT", "LANGUAGE", "SERVER", "POLICY", "RULE", "OPERATOR",
 })
 _DATA_VERBS = frozenset({"UPDATE", "DELETE", "REPLACE", "MERGE", "TRUNCATE", "COPY", "WITH", "LOAD", "UPSERT"})
 
@@ -261,6 +261,8 @@ def _read_create(toks: Sequence[Token], text: str) -> Create | None:
     kind = _word(toks, i)
     if kind not in _KINDS:
         return None
+    if kind == "OPERATOR":
+        return _create_operator(toks, i + 1)
     i = _skip(toks, i + 1, "CONCURRENTLY")
     i = _skip(toks, i, "IF", "NOT", "EXISTS")
     name: Name | None = None
@@ -270,6 +272,25 @@ def _read_create(toks: Sequence[Token], text: str) -> Create | None:
     if kind in ("INDEX", "TRIGGER"):
         table = _after(toks, i, "ON")
     return Create(kind.lower(), name, table, unique, replace)
+
+
+def _create_operator(toks: Sequence[Token], i: int) -> Create | None:
+    """CREATE OPERATOR [schema.]~~ (...): the name is a run of symbol characters (CLASS and FAMILY are not read)."""
+    parts: list[str] = []
+    start = i
+    if i + 1 < len(toks) and toks[i].kind in ("w", "i") and toks[i + 1].text == ".":
+        if toks[i].upper in ("CLASS", "FAMILY"):
+            return None
+        parts.append(_unquote(toks[i].text) if toks[i].kind == "i" else toks[i].text)
+        i += 2
+    symbol = i
+    # Adjacent symbol characters: ~~ lexes as two punctuation tokens; the first space or "(" ends the name.
+    while i < len(toks) and toks[i].kind == "p" and toks[i].text != "(" and (i == symbol or toks[i - 1].end == toks[i].start):
+        i += 1
+    if i == symbol:
+        return None
+    parts.append("".join(t.text for t in toks[symbol:i]))
+    return Create("operator", Name(tuple(parts), False, toks[start].start, toks[i - 1].end))
 
 
 def _past_option(toks: Sequence[Token], i: int) -> int:

@@ -99,7 +99,7 @@ _DIRECT = {
     "table": {"table"}, "index": {"index"}, "trigger": {"trigger"}, "view": {"view"}, "sequence": {"sequence"},
     "function": {"function", "routine"}, "procedure": {"procedure", "routine"}, "schema": {"schema", "database"},
     "database": {"database", "schema"}, "user": {"user", "role"}, "role": {"role", "user"}, "event": {"event"},
-    "type": {"type"}, "domain": {"type", "domain"}, "extension": {"extension"},
+    "type": {"type"}, "domain": {"type", "domain"}, "extension": {"extension"}, "operator": {"operator"},
 }
 _RELATIONS = {"table", "view", "sequence", "index"}
 

@@ -256,3 +256,21 @@ def test_an_applied_seed_script_edited_and_re_applied_adds_only_the_new_row(db: 
     assert db.query("SELECT id, name FROM roles ORDER BY id") == [(1, "admin"), (2, "user"), (3, "guest")]
     assert "001_init.sql:2: tolerated" in result.err and "inserted the other 1: rows 3" in result.err, result.err
     assert db.history() == [(1, "init", "applied", 0, 2)]
+
+
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+def test_an_operator_already_there_is_in_place_and_another_signature_still_made(db: TempDatabase, scripts, cli) -> None:
+    # icingadb's PostgreSQL schema makes CREATE OPERATOR ~~ (anynonarray, text); 42723 names only the operator,
+    # and is raised only for that exact signature: a ~~ over other types is made.
+    db.execute("CREATE FUNCTION nn_like(anynonarray, text) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1::text LIKE $2'")
+    db.execute("CREATE OPERATOR ~~ (LEFTARG=anynonarray, RIGHTARG=text, PROCEDURE=nn_like)")
+    folder = scripts({"001_op.sql": (
+        "CREATE OPERATOR ~~ (LEFTARG=anynonarray, RIGHTARG=text, PROCEDURE=nn_like);\n"
+        "CREATE FUNCTION int_like(integer, integer) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';\n"
+        "CREATE OPERATOR ~~ (LEFTARG=integer, RIGHTARG=integer, PROCEDURE=int_like);\n"
+    )})
+    result = cli("--database-url", db.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    assert "001_op.sql:1: tolerated" in result.err and "operator ~~ already exists" in result.err, result.err
+    assert db.query("SELECT count(*) FROM pg_operator WHERE oprname = '~~' AND oprnamespace = 'public'::regnamespace") == [(2,)]
+    assert db.history() == [(1, "op", "applied", 2, 1)]

@@ -29,6 +29,7 @@ OTHER = Fault("other")
 _PG_EXISTS = {"42P07", "42701", "42710", "42P06", "42P04", "42723"}
 _PG_MISSING = {"42P01", "42703", "42704", "42883", "3F000"}
 _PG_OBJECT = re.compile(r'^(?P<kind>[a-z ]+?) "(?P<name>(?:[^"]|"")+)"(?: (?:of|for|on) (?:relation|table) "(?P<table>(?:[^"]|"")+)")?')
+_PG_OPERATOR = re.compile(r"^operator (?P<name>\S+?)(?:\(.*\))? (?:already exists|does not exist)")
 _PG_ROUTINE = re.compile(r'^(?:could not find a )?(?P<kind>function|procedure|aggregate|routine)(?: named)? "?(?P<name>[^"(]+)"?')
 
 
@@ -45,6 +46,9 @@ def postgresql_fault(error: BaseException) -> Fault:
     if what is None:
         return Fault("other", code=state)
     message = str(error).split("\n", 1)[0]
+    if state in ("42723", "42883") and message.startswith("operator "):  # "operator ~~ already exists"
+        m = _PG_OPERATOR.match(message)
+        return Fault(what, "operator", m.group("name"), code=state) if m else Fault(what, code=state)
     m = _PG_ROUTINE.match(message) if state in ("42723", "42883") else _PG_OBJECT.match(message)
     if m is None:
         return Fault(what, code=state)
