@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 __all__ = [
-    "apply", "apply_many", "Outcome", "status", "check", "diff", "split", "iter_split", "Options", "Result", "ScriptResult", "ScriptStatus", "SqlrunError",
+    "apply", "apply_many", "Outcome", "status", "check", "diff", "dump", "split", "iter_split", "Options", "Result", "ScriptResult", "ScriptStatus", "SqlrunError",
     "StatementError", "ConfigError", "ScriptError", "SplitError", "ChangedError", "ConnectError", "LockTimeoutError",
     "LockLostError", "ReadOnlyError", "DriftError",
     "__version__",
@@ -190,6 +190,18 @@ def diff(
 
     database, opts = _resolve(url, directory, wait=wait)
     return _diff(database, opts, against=None if against is None else Path(against))
+
+
+def dump(url: str | None = None, *, wait: float = 0.0) -> str:
+    """The schema of the database at ``url`` as SQL that the same database accepts, read from its catalogs,
+    changing nothing: the same schema always gives the same text (see README, "Schema dump").
+
+    Raises ConfigError when the database does not exist, ConnectError when it cannot be reached.
+    """
+    from .dumpfile import dump as _dump
+
+    database, opts = _resolve(url, "data/migrations", wait=wait)
+    return _dump(database, opts)
 
 
 def split(text: str, dialect: str, *, filename: str | None = None) -> list[Statement]:

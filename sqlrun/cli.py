@@ -402,7 +402,7 @@ def _dump(ns: argparse.Namespace, url: DatabaseURL, options: Options, reporter: 
     if ns.output:
         _write_dump(ns.output, url, options, reporter)
         return 0, None, None
-    from .dump import dump
+    from .dumpfile import dump
 
     reporter.out.write(dump(url, options, reporter))
     reporter.out.flush()
@@ -410,7 +410,7 @@ def _dump(ns: argparse.Namespace, url: DatabaseURL, options: Options, reporter: 
 
 
 def _write_dump(path: str, url: DatabaseURL, options: Options, reporter: ConsoleReporter) -> None:
-    from .dump import dump, write
+    from .dumpfile import dump, write
 
     write(path, dump(url, options, reporter))
     reporter.line(f"dump: schema written to {path}")

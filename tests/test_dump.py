@@ -376,3 +376,11 @@ def _unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI=true and a corpus cannot be built: {reason}")
     pytest.skip(reason)
+
+
+def test_the_library_dump_is_the_command_s_text(target: TempDatabase, cli: Cli) -> None:
+    import sqlrun
+
+    apply(cli, target, SAMPLE)
+    assert sqlrun.dump(target.url) == dump_of(cli, target)
+    assert callable(sqlrun.dump)  # importing the module behind it did not replace it

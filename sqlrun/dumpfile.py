@@ -2,7 +2,8 @@
 
 The text comes from the catalogs through the connection sqlrun already has (``sqlrun.dumpsql``), never
 from pg_dump or mysqldump, and it is deterministic: no timestamp, no database name, so the file changes
-only when the schema does.
+only when the schema does. (Not ``sqlrun/dump.py``: importing it would bind ``sqlrun.dump`` to the module,
+hiding the library function of that name.)
 """
 
 from __future__ import annotations
