@@ -182,6 +182,20 @@ def test_the_scratch_database_is_gone_even_after_a_failing_script(db: TempDataba
     assert len(scratch_names) == 2 and gone(db.kind, scratch_names)
 
 
+def test_the_scratch_database_is_gone_after_ctrl_c(db: TempDatabase, scripts, cli, monkeypatch, scratch_names: list[str]) -> None:
+    from sqlrun import snapshot
+
+    args = applied(db, scripts, cli)
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(snapshot, "take", interrupted)  # once the scratch database is built, while it is read
+    with pytest.raises(KeyboardInterrupt):
+        sqlrun.diff(db.url, args[-1])
+    assert len(scratch_names) == 1 and gone(db.kind, scratch_names)
+
+
 def test_verify_schema_exits_3_when_drifted_and_0_when_not(db: TempDatabase, scripts, cli) -> None:
     args = applied(db, scripts, cli)
     clean = cli("verify", *args, "--schema")
