@@ -144,3 +144,50 @@ def test_the_sample_app_has_a_repeatable_view(tmp_path: Path) -> None:
     users = conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]
     assert users > 0
     assert conn.execute("SELECT COUNT(*), SUM(actions) FROM character_activity").fetchone() == (users, 0)
+
+
+# The last commit before repeatable scripts: the sqlrun an existing deployment may still run beside this one.
+OLDER = "8f408ca"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def older(tmp_path: Path) -> Path:
+    """``init_db.py`` of the sqlrun before repeatable scripts, extracted from this repository's history."""
+    folder = tmp_path / "older"
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", OLDER, "sqlrun", "init_db.py"], capture_output=True)
+    if archive.returncode != 0:
+        pytest.skip(f"commit {OLDER} is not in this checkout's history (a shallow clone?)")
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder / "init_db.py"
+
+
+def _run_older(older: Path, db: TempDatabase, folder: Path, *args: str) -> subproc.Run:
+    # The script's own folder comes first on sys.path: its sqlrun package, not the installed one, is imported.
+    proc = subprocess.run([sys.executable, str(older), *args, "--database-url", db.url, "--dir", str(folder)],
+                          cwd=folder.parent, env=subproc.clean_env(), capture_output=True, text=True, timeout=120)
+    return subproc.Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def test_an_older_sqlrun_and_this_one_share_a_database_both_ways(db: TempDatabase, scripts, cli, older: Path) -> None:
+    folder = scripts({"001_t.sql": TABLE + LOG})
+    # The older one builds the database; this one adds a repeatable script to it.
+    assert _run_older(older, db, folder).code == 0
+    (folder / "R__v.sql").write_text(view("x"))
+    assert _apply(cli, db, folder).code == 0 and _runs(db) == 1
+    # The older one meets the repeatable's table: it sees its own history only, applies what is new to it,
+    # and leaves the repeatable's record alone.
+    (folder / "002_u.sql").write_text("CREATE TABLE u (y INT);\n")
+    old_run = _run_older(older, db, folder)
+    assert old_run.code == 0, old_run.text
+    assert "applied 002_u.sql" in old_run.out and "R__v.sql" not in old_run.out
+    assert "R__v.sql: ignored" in old_run.err  # it is the older one: it does not know R__ names
+    assert _run_older(older, db, folder, "verify").code == 0
+    assert [r[:3] for r in db.history()] == [(1, "t", "applied"), (2, "u", "applied")]
+    # And this one finds everything as it left it: nothing to do, the repeatable applied once.
+    again = _apply(cli, db, folder)
+    assert again.code == 0 and "nothing to do" in again.out, again.text
+    assert _runs(db) == 1
+    status = cli("status", "--database-url", db.url, "--dir", str(folder)).out
+    assert any(line.split()[:3] == ["R", "R__v.sql", "applied"] for line in status.splitlines()), status
