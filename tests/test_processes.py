@@ -110,6 +110,8 @@ def replica_scripts(folder: Path) -> None:
     (folder / "001_runs.sql").write_text("CREATE TABLE runs (note VARCHAR(20));\nINSERT INTO runs (note) VALUES ('ran');\n")
     (folder / "002_items.sql").write_text("CREATE TABLE items (id INTEGER PRIMARY KEY, label VARCHAR(40));\nINSERT INTO items (id, label) VALUES (1, 'one');\n")
     (folder / "003_more.sql").write_text("INSERT INTO runs (note) VALUES ('again');\nCREATE INDEX ix_items_label ON items (label);\n")
+    # A repeatable script: its table (sqlrun_repeatable) is created by whichever replica gets there first.
+    (folder / "R__note.sql").write_text("INSERT INTO runs (note) VALUES ('repeatable');\n")
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
@@ -122,12 +124,13 @@ def test_sixteen_replicas_start_at_once(kind: str, tmp_path: Path) -> None:
 
         assert [r.code for r in results] == [0] * REPLICAS, "\n".join(r.text for r in results if r.code)
         assert all("Traceback" not in r.text for r in results)
-        for script in ("001_runs.sql", "002_items.sql", "003_more.sql"):
+        for script in ("001_runs.sql", "002_items.sql", "003_more.sql", "R__note.sql"):
             assert sum(r.out.count(f"applied {script}") for r in results) == 1, script
         others = [r for r in results if "applied 001_runs.sql" not in r.out]
         assert len(others) == REPLICAS - 1
         assert all("nothing to do" in r.out for r in others)
-        assert query(kind, url, "SELECT note FROM runs ORDER BY note") == [("again",), ("ran",)]
+        assert query(kind, url, "SELECT note FROM runs ORDER BY note") == [("again",), ("ran",), ("repeatable",)]
+        assert query(kind, url, "SELECT name, state FROM sqlrun_repeatable") == [("note", "applied")]
         history = query(kind, url, "SELECT version, state, tolerated FROM sqlrun_history ORDER BY version")
         assert history == [(1, "applied", 0), (2, "applied", 0), (3, "applied", 0)]
 
