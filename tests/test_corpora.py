@@ -3,7 +3,8 @@
 For each corpus: the client (mariadb, psql, sqlite3) and sqlrun build the same schema (normalized
 ``mariadb-dump --no-data --routines --triggers`` / ``pg_dump -s`` / ``sqlite_master``) and the same data
 (per-table digests); a second run is a no-op; sqlrun run on the database the client built (adoption)
-leaves its schema and data as they were and records every script; ``check`` says it converges. Needs the packages (apt-get download)
+leaves its schema and data as they were and records every script; ``check`` says it converges; ``diff`` finds no drift
+between the scripts and the database the client built. Needs the packages (apt-get download)
 and the client tools; offline, the tests skip, except under CI=true, where they fail.
 """
 
@@ -256,3 +257,14 @@ def test_check_says_each_corpus_converges(corpus, target: TempDatabase, tmp_path
         return
     assert result.code == 0, result.text
     assert "converges" in result.text, result.text
+
+
+def test_diff_finds_no_drift_on_the_database_the_client_built(corpus, pair, tmp_path: Path, cli) -> None:
+    theirs, _ = pair
+    folder = corpora.migrations(corpus, tmp_path / "migrations")
+    for script in sorted(folder.iterdir()):
+        client_apply(theirs, script)
+    # sqlrun's scratch build of the scripts, on a database of another name, against the client's database
+    result = cli("diff", "--database-url", theirs.url, "--dir", str(folder))
+    assert result.code == 0, result.text
+    assert "no drift" in result.out
