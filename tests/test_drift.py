@@ -69,6 +69,24 @@ def test_a_redefined_view_is_changed_with_both_definitions(db: TempDatabase, scr
     assert "1 difference(s)" in result.out
 
 
+RETYPE = {
+    "mysql": "ALTER TABLE users MODIFY email VARCHAR(200)",
+    "postgresql": "ALTER TABLE users ALTER COLUMN email TYPE VARCHAR(200)",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(RETYPE))  # SQLite has no ALTER COLUMN: a rebuilt table is another test's
+def test_a_column_retyped_by_hand_is_changed(kind: str, scripts, cli, tmp_path: Path) -> None:
+    from conftest import make_database
+
+    for db in make_database(kind, tmp_path):
+        args = applied(db, scripts, cli)
+        db.execute(RETYPE[kind])
+        [drift] = sqlrun.diff(db.url, args[-1]).differences
+        assert (drift.change, drift.kind, drift.table, drift.name) == ("changed", "column", "users", "email")
+        assert drift.expected and "100" in drift.expected and drift.actual and "200" in drift.actual
+
+
 # A key written without a name, made again by hand: the server names the copy otherwise (PostgreSQL
 # child_email_key1, MySQL email_2). SQLite's made-up names follow the table, so there the table is rebuilt
 # the way SQLite's documentation does it (new table, copy, drop, rename); the rename writes the CREATE text
