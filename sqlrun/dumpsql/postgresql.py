@@ -38,6 +38,16 @@ def _name(schema: str, name: str) -> str:
     return f"CASE WHEN {schema} = 'public' THEN quote_ident({name}) ELSE quote_ident({schema}) || '.' || quote_ident({name}) END"
 
 
+def _function(column: str, option: str) -> str:
+    """SQL: ``OPTION = function`` when the regproc ``column`` names one, else NULL."""
+    return f"CASE WHEN {column}::oid <> 0 THEN '{option} = ' || {column}::regproc::text END"
+
+
+# An operator named as CREATE OPERATOR's options take it: OPERATOR(schema.op).
+OPERATOR_NAME = """(SELECT 'OPERATOR(' || quote_ident(xn.nspname) || '.' || xo.oprname || ')' FROM pg_operator xo
+  JOIN pg_namespace xn ON xn.oid = xo.oprnamespace WHERE xo.oid = {oid})"""
+
+
 REL = _name("n.nspname", "c.relname")
 # A collation named only when it is not the type's own (that one is implied).
 COLLATION = """(SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(cl.collname) ELSE quote_ident(cn.nspname) || '.' || quote_ident(cl.collname) END
@@ -72,6 +82,21 @@ COMPOSITES = f"""SELECT n.nspname, t.typname, {_name('n.nspname', 't.typname')},
         WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
 FROM {TYPES} AND t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'"""
 
+# Read through to_jsonb: the locale columns have been renamed between versions (colliculocale, colllocale).
+COLLATIONS = f"""SELECT n.nspname, c.collname, {_name('n.nspname', 'c.collname')}, c.collprovider, c.collisdeterministic,
+  to_jsonb(c) ->> 'collcollate', to_jsonb(c) ->> 'collctype', coalesce(to_jsonb(c) ->> 'colllocale', to_jsonb(c) ->> 'colliculocale')
+FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE {SYSTEM} AND {_not_member('pg_collation', 'c.oid')}"""
+
+RANGES = f"""SELECT n.nspname, t.typname, {_name('n.nspname', 't.typname')}, array_remove(ARRAY[
+    'SUBTYPE = ' || format_type(r.rngsubtype, NULL),
+    (SELECT 'SUBTYPE_OPCLASS = ' || quote_ident(ocn.nspname) || '.' || quote_ident(oc.opcname) FROM pg_opclass oc
+     JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace WHERE oc.oid = r.rngsubopc AND NOT oc.opcdefault),
+    CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> st.typcollation THEN 'COLLATION = ' || {COLLATION.format(oid='r.rngcollation')} END,
+    {_function('r.rngsubdiff', 'SUBTYPE_DIFF')}], NULL), mt.typname
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_range r ON r.rngtypid = t.oid
+JOIN pg_type st ON st.oid = r.rngsubtype JOIN pg_type mt ON mt.oid = r.rngmultitypid
+WHERE {SYSTEM} AND {_not_member('pg_type', 't.oid')}"""
+
 # An identity column's sequence is written with its column; a serial's is written here, its owner below.
 SEQUENCES = f"""SELECT n.nspname, c.relname, {REL}, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
   s.seqmin, s.seqmax, s.seqcache, s.seqcycle
@@ -85,12 +110,42 @@ JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
 WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' AND c.relkind = 'S'
   AND {SYSTEM} AND {_not_member('pg_class', 'c.oid')} AND tc.relname <> ALL(ARRAY[{", ".join(f"'{t}'" for t in sorted(SQLRUN_TABLES))}]::name[])"""
 
+# A range type's constructor functions come with CREATE TYPE (an internal dependency): not written, and not
+# replaced (CREATE OR REPLACE would make them the user's).
+NOT_INTERNAL = "NOT EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = 'pg_proc'::regclass AND i.objid = p.oid AND i.deptype = 'i')"
 # A routine whose arguments or result name a table's row type must wait for that table.
-ROUTINES = f"""SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid),
-  EXISTS (SELECT 1 FROM pg_depend d JOIN pg_type t ON t.oid = d.refobjid JOIN pg_class r ON r.oid = t.typrelid
-          WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_type'::regclass AND r.relkind <> 'c')
+AFTER_TABLES = """EXISTS (SELECT 1 FROM pg_depend d JOIN pg_type t ON t.oid = d.refobjid JOIN pg_class r ON r.oid = t.typrelid
+  WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_type'::regclass AND r.relkind <> 'c')"""
+ROUTINES = f"""SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid), {AFTER_TABLES}
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-WHERE p.prokind IN ('f', 'p') AND {SYSTEM} AND {_not_member('pg_proc', 'p.oid')}"""
+WHERE p.prokind IN ('f', 'p', 'w') AND {SYSTEM} AND {_not_member('pg_proc', 'p.oid')} AND {NOT_INTERNAL}"""
+
+
+AGGREGATES = f"""SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), {_name('n.nspname', 'p.proname')},
+  pg_get_function_arguments(p.oid), array_remove(ARRAY[
+    {_function('a.aggtransfn', 'SFUNC')}, 'STYPE = ' || format_type(a.aggtranstype, NULL),
+    {_function('a.aggfinalfn', 'FINALFUNC')}, CASE WHEN a.aggfinalextra THEN 'FINALFUNC_EXTRA' END,
+    {_function('a.aggcombinefn', 'COMBINEFUNC')}, {_function('a.aggserialfn', 'SERIALFUNC')},
+    {_function('a.aggdeserialfn', 'DESERIALFUNC')}, 'INITCOND = ' || quote_literal(a.agginitval),
+    {_function('a.aggmtransfn', 'MSFUNC')}, {_function('a.aggminvtransfn', 'MINVFUNC')},
+    CASE WHEN a.aggmtranstype <> 0 THEN 'MSTYPE = ' || format_type(a.aggmtranstype, NULL) END,
+    {_function('a.aggmfinalfn', 'MFINALFUNC')}, 'MINITCOND = ' || quote_literal(a.aggminitval),
+    'SORTOP = ' || {OPERATOR_NAME.format(oid='a.aggsortop')},
+    CASE p.proparallel WHEN 's' THEN 'PARALLEL = SAFE' WHEN 'r' THEN 'PARALLEL = RESTRICTED' END,
+    CASE WHEN a.aggkind = 'h' THEN 'HYPOTHETICAL' END], NULL), {AFTER_TABLES}
+FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE {SYSTEM} AND {_not_member('pg_proc', 'p.oid')}"""
+
+OPERATORS = f"""SELECT n.nspname, o.oprname, format_type(o.oprleft, NULL), format_type(o.oprright, NULL),
+  CASE WHEN n.nspname = 'public' THEN o.oprname ELSE quote_ident(n.nspname) || '.' || o.oprname END, array_remove(ARRAY[
+    'FUNCTION = ' || o.oprcode::regproc::text,
+    CASE WHEN o.oprleft <> 0 THEN 'LEFTARG = ' || format_type(o.oprleft, NULL) END,
+    CASE WHEN o.oprright <> 0 THEN 'RIGHTARG = ' || format_type(o.oprright, NULL) END,
+    'COMMUTATOR = ' || {OPERATOR_NAME.format(oid='o.oprcom')}, 'NEGATOR = ' || {OPERATOR_NAME.format(oid='o.oprnegate')},
+    {_function('o.oprrest', 'RESTRICT')}, {_function('o.oprjoin', 'JOIN')},
+    CASE WHEN o.oprcanhash THEN 'HASHES' END, CASE WHEN o.oprcanmerge THEN 'MERGES' END], NULL)
+FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+WHERE {SYSTEM} AND {_not_member('pg_operator', 'o.oid')}"""
 
 TABLES = f"""SELECT c.oid, n.nspname, c.relname, {REL}, c.relkind, c.relpersistence, c.reloptions,
   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
@@ -138,6 +193,21 @@ TRIGGERS = f"""SELECT n.nspname, c.relname, tg.tgname, {REL}, quote_ident(tg.tgn
 FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE {USERS} AND NOT tg.tgisinternal AND tg.tgparentid = 0"""
 
+ROW_SECURITY = f"""SELECT n.nspname, c.relname, {REL}, c.relforcerowsecurity FROM {RELATIONS} AND c.relrowsecurity"""
+
+POLICIES = f"""SELECT n.nspname, c.relname, p.polname, {REL}, quote_ident(p.polname), p.polpermissive, p.polcmd,
+  ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END FROM unnest(p.polroles) r ORDER BY 1),
+  pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)
+FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USERS}"""
+
+# A view's own rule (_RETURN) is the view.
+RULES = f"""SELECT n.nspname, c.relname, r.rulename, {REL}, quote_ident(r.rulename), pg_get_ruledef(r.oid), r.ev_enabled
+FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {USERS} AND r.rulename <> '_RETURN'"""
+
+STATISTICS = f"""SELECT n.nspname, s.stxname, pg_get_statisticsobjdef(s.oid)
+FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace JOIN pg_class c ON c.oid = s.stxrelid WHERE {USERS}"""
+
 # COMMENT ON's object, per catalog; the extensions' own objects and comments come back with CREATE EXTENSION.
 RELATION_KINDS = "CASE c.relkind WHEN 'r' THEN 'TABLE' WHEN 'p' THEN 'TABLE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'i' THEN 'INDEX' WHEN 'I' THEN 'INDEX' WHEN 'S' THEN 'SEQUENCE' WHEN 'c' THEN 'TYPE' WHEN 'f' THEN 'FOREIGN TABLE' END"
 COMMENTS = f"""SELECT CASE WHEN d.objsubid > 0 THEN 'COLUMN ' || {REL} || '.' || quote_ident(a.attname) ELSE {RELATION_KINDS} || ' ' || {REL} END,
@@ -174,35 +244,45 @@ WHERE {USERS}"""
 # turns the body check off too, for the rest of this session only.
 NO_BODY_CHECK = "SET check_function_bodies = false;"
 TYPE_RANGE = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
-TRIGGER_STATES = {"D": "DISABLE TRIGGER", "R": "ENABLE REPLICA TRIGGER", "A": "ENABLE ALWAYS TRIGGER"}
+STATES = {"D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}  # a trigger's or rule's, when not the usual ENABLE
+POLICY_COMMANDS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 _ON_ONLY = re.compile(r"^(CREATE (?:UNIQUE )?INDEX .*? ON )ONLY ")
-# pg_get_functiondef, pg_get_indexdef and pg_get_triggerdef qualify the object they name even in public (the
+# pg_get_functiondef, pg_get_indexdef, pg_get_triggerdef, pg_get_ruledef and pg_get_statisticsobjdef qualify the object they name even in public (the
 # rest of their text does not): the first "public." after these words is dropped, as everywhere else here.
-_PUBLIC = re.compile(r"^(CREATE OR REPLACE (?:FUNCTION|PROCEDURE) |CREATE .*? ON (?:ONLY )?)public\.")
+_PUBLIC = re.compile(r"^(CREATE OR REPLACE (?:FUNCTION|PROCEDURE) |CREATE STATISTICS |CREATE .*? ON (?:ONLY )?|CREATE RULE .*? TO )public\.", re.DOTALL)
 
 
 def dump(query: Query) -> str:
     """The schema of the database behind ``query`` as SQL statements, one object per paragraph."""
-    routines = _routines(query)
+    routines, aggregates = _routines(query), _aggregates(query)
     blocks = [
         *_schemas(query),
         *_extensions(query),
+        *_collations(query),
         *_enums(query),
+        *_ranges(query),
         *_domains(query),
         *_composites(query),
         *_sequences(query),
         *routines[False],
+        *aggregates[False],
+        *_operators(query),
         *_tables(query),
         *_owned_by(query),
         *_constraints(query, foreign=False),
         *_views(query),
         *routines[True],
+        *aggregates[True],
         *_indexes(query),
+        *_statistics(query),
         *_triggers(query),
+        *_rules(query),
+        *_row_security(query),
+        *_policies(query),
         *_constraints(query, foreign=True),
         *_comments(query),
     ]
-    if routines[False] or routines[True]:
+    if any(routines.values()):
         blocks.insert(0, NO_BODY_CHECK)
     return "".join(block + "\n\n" for block in blocks).rstrip("\n") + "\n" if blocks else ""
 
@@ -270,6 +350,51 @@ def _routines(query: Query) -> dict[bool, list[str]]:
     for _, _, _, definition, after_tables in _sorted(query(ROUTINES, ()), 3):
         out[after_tables].append(_unqualified(definition.rstrip()) + ";")
     return out
+
+
+def _aggregates(query: Query) -> dict[bool, list[str]]:
+    """CREATE AGGREGATE statements, split by whether they must wait for the tables."""
+    out: dict[bool, list[str]] = {False: [], True: []}
+    for _, _, _, name, arguments, options, after_tables in _sorted(query(AGGREGATES, ()), 3):
+        out[after_tables].append(f"CREATE AGGREGATE {name}({arguments or '*'}) ({_lines(options)});")
+    return out
+
+
+def _operators(query: Query) -> list[str]:
+    return [f"CREATE OPERATOR {name} ({', '.join(options)});" for *_, name, options in _sorted(query(OPERATORS, ()), 4)]
+
+
+def _collations(query: Query) -> list[str]:
+    out = []
+    for _, _, name, provider, deterministic, collate, ctype, locale in _sorted(query(COLLATIONS, ())):
+        if provider == "i":
+            options = ["provider = icu", f"locale = {_literal(locale)}"]
+        elif collate == ctype:
+            options = ["provider = libc", f"locale = {_literal(collate)}"]
+        else:
+            options = ["provider = libc", f"lc_collate = {_literal(collate)}", f"lc_ctype = {_literal(ctype)}"]
+        out.append(f"CREATE COLLATION {name} ({', '.join(options + ([] if deterministic else ['deterministic = false']))});")
+    return out
+
+
+def _literal(text: str | None) -> str:
+    """A string literal (locale names: no backslashes, quotes doubled)."""
+    return "'" + (text or "").replace("'", "''") + "'"
+
+
+def _ranges(query: Query) -> list[str]:
+    out = []
+    for _, typname, name, options, multirange in _sorted(query(RANGES, ())):
+        # The server names the multirange type after the range: written only when it was named otherwise.
+        usual = typname.replace("range", "multirange", 1) if "range" in typname else typname + "_multirange"
+        extra = [f"MULTIRANGE_TYPE_NAME = {_quoted(multirange)}"] if multirange != usual else []
+        out.append(f"CREATE TYPE {name} AS RANGE ({', '.join(list(options) + extra)});")
+    return out
+
+
+def _quoted(name: str) -> str:
+    """``name`` as an identifier, quoted unless it is plainly lower-case (a keyword is quoted too, harmlessly)."""
+    return name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else '"' + name.replace('"', '""') + '"'
 
 
 def _tables(query: Query) -> list[str]:
@@ -348,8 +473,39 @@ def _indexes(query: Query) -> list[str]:
 def _triggers(query: Query) -> list[str]:
     out = []
     for _, _, _, table, name, definition, enabled in _sorted(query(TRIGGERS, ()), 3):
-        state = f"\nALTER TABLE {table} {TRIGGER_STATES[enabled]} {name};" if enabled in TRIGGER_STATES else ""
+        state = f"\nALTER TABLE {table} {STATES[enabled]} TRIGGER {name};" if enabled in STATES else ""
         out.append(_unqualified(definition) + ";" + state)
+    return out
+
+
+def _statistics(query: Query) -> list[str]:
+    return [_unqualified(definition) + ";" for *_, definition in _sorted(query(STATISTICS, ()))]
+
+
+def _rules(query: Query) -> list[str]:
+    out = []
+    for _, _, _, table, name, definition, enabled in _sorted(query(RULES, ()), 3):
+        state = f"\nALTER TABLE {table} {STATES[enabled]} RULE {name};" if enabled in STATES else ""
+        out.append(_unqualified(definition.rstrip()) + state)
+    return out
+
+
+def _row_security(query: Query) -> list[str]:
+    out = []
+    for _, _, table, forced in _sorted(query(ROW_SECURITY, ())):
+        out.append(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;" + (f"\nALTER TABLE {table} FORCE ROW LEVEL SECURITY;" if forced else ""))
+    return out
+
+
+def _policies(query: Query) -> list[str]:
+    out = []
+    for _, _, _, table, name, permissive, command, roles, using, check in _sorted(query(POLICIES, ()), 3):
+        parts = [f"CREATE POLICY {name} ON {table}"] + ([] if permissive else ["AS RESTRICTIVE"])
+        parts += [f"FOR {POLICY_COMMANDS[command]}"] if command in POLICY_COMMANDS else []
+        parts += [f"TO {', '.join(roles)}"] if list(roles) != ["PUBLIC"] else []
+        parts += [f"USING ({using})"] if using is not None else []
+        parts += [f"WITH CHECK ({check})"] if check is not None else []
+        out.append(" ".join(parts) + ";")
     return out
 
 
