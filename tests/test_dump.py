@@ -7,7 +7,9 @@ catalog. PostgreSQL runs once ``sqlrun.dumpsql.postgresql`` exists.
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -384,3 +386,63 @@ def test_the_library_dump_is_the_command_s_text(target: TempDatabase, cli: Cli) 
     apply(cli, target, SAMPLE)
     assert sqlrun.dump(target.url) == dump_of(cli, target)
     assert callable(sqlrun.dump)  # importing the module behind it did not replace it
+
+
+def test_a_mysql_routine_keeps_the_sql_mode_it_was_made_under(mysql_pair, cli: Cli, tmp_path: Path, scripts) -> None:
+    source, by_sqlrun, _ = mysql_pair
+    apply(cli, source, scripts({"001_mode.sql": "SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',PIPES_AS_CONCAT');\n"
+                                "CREATE FUNCTION greet(x VARCHAR(20)) RETURNS VARCHAR(40) DETERMINISTIC RETURN 'hi ' || x;\n"}))
+    text = dump_of(cli, source)
+    assert "PIPES_AS_CONCAT" in text, text
+    apply_text(cli, by_sqlrun, text, tmp_path / "from_dump")
+    assert dump_of(cli, by_sqlrun) == text
+    assert by_sqlrun.query("SELECT greet('you')") == [("hi you",)]  # || is still concatenation in its body
+
+
+# --- against the official dumpers -------------------------------------------------------------------------
+
+_CREATE = re.compile(
+    r"CREATE\b[^\n]*?\b(TABLE|VIEW|PROCEDURE|FUNCTION|TRIGGER|EVENT|SEQUENCE|INDEX)\s+(?:IF NOT EXISTS\s+)?"
+    r"(?:`([^`]+)`|\"([^\"]+)\"|'([^']+)'|(\w+))", re.I,
+)
+
+
+def created(text: str) -> set[tuple[str, str]]:
+    """(kind, name) of every CREATE in ``text``."""
+    return {(kind.upper(), "".join(names)) for kind, *names in _CREATE.findall(text)}
+
+
+def test_every_object_mariadb_dump_writes_dump_writes(mysql_pair, cli: Cli, scripts) -> None:
+    source, _, _ = mysql_pair
+    if shutil.which("mariadb-dump") is None:
+        pytest.skip("mariadb-dump not installed")
+    extra = "CREATE SEQUENCE tickets;\n" if "mariadb" in str(source.query("SELECT VERSION()")[0][0]).lower() else ""
+    apply(cli, source, scripts({"001_objects.sql": MYSQL_OBJECTS + extra}))
+    url = parse_url(source.url)
+    theirs = subprocess.run(
+        ["mariadb-dump", "--protocol=tcp", "-h", url.host or "127.0.0.1", "-P", str(url.port or 3306), "-u", url.user or "root",
+         "--no-data", "--routines", "--triggers", "--events", f"--ignore-table={source.name}.sqlrun_history", source.name],
+        capture_output=True, text=True, check=True, timeout=120, env=_password_env(url),
+    ).stdout
+    expected = created(theirs)
+    assert {"PROCEDURE", "FUNCTION", "TRIGGER", "EVENT", "VIEW", "TABLE"} <= {kind for kind, _ in expected}, theirs
+    assert expected <= created(dump_of(cli, source))
+
+
+def test_every_object_sqlite3_schema_shows_dump_writes(cli: Cli, tmp_path: Path, scripts) -> None:
+    if shutil.which("sqlite3") is None:
+        pytest.skip("sqlite3 client not installed")
+    source = next(make_database("sqlite", tmp_path))
+    apply(cli, source, scripts({"001_objects.sql": SQLITE_OBJECTS + "CREATE INDEX t_body ON t (body);\n"}))
+    theirs = subprocess.run(["sqlite3", str(source.path), ".schema"], capture_output=True, text=True, check=True, timeout=60).stdout
+    # SQLite's own tables and a virtual table's shadow tables are made by the engine, not by the schema.
+    engine_made = {name for (name,) in source.query("SELECT name FROM pragma_table_list WHERE type = 'shadow' OR name LIKE 'sqlite%'")}
+    expected = {(kind, name) for kind, name in created(theirs) if name not in engine_made | SQLRUN_TABLES}
+    assert {"TABLE", "VIEW", "TRIGGER", "INDEX"} <= {kind for kind, _ in expected}, theirs
+    assert expected <= created(dump_of(cli, source))
+
+
+def _password_env(url) -> dict[str, str]:
+    import os
+
+    return {**os.environ, **({"MYSQL_PWD": url.password} if url.password else {})}

@@ -49,46 +49,57 @@ def dump(query: Query) -> str:
 
 
 def _objects(query: Query) -> Iterator[str]:
+    session_mode = str(query("SELECT @@SESSION.sql_mode", ())[0][0])
     tables = sorted((name, kind) for name, kind in query(TABLES, ()) if name not in SQLRUN_TABLES)
     for name, kind in tables:
         if kind == "SEQUENCE":
-            yield show(query, "SEQUENCE", name) + ";"
+            yield show(query, "SEQUENCE", name)[0] + ";"
     for name, kind in tables:
         if kind not in ("SEQUENCE", "VIEW"):
-            yield _AUTO_INCREMENT.sub(r"\1", show(query, "TABLE", name), count=1) + ";"
+            yield _AUTO_INCREMENT.sub(r"\1", show(query, "TABLE", name)[0], count=1) + ";"
     for kind, name in sorted(query(ROUTINES, ())):
-        yield compound(show(query, str(kind), name))
+        yield compound(*show(query, str(kind), name), session_mode)
     yield from (text + ";" for text in _views(query, [name for name, kind in tables if kind == "VIEW"]))
     triggers = sorted(row for row in query(TRIGGERS, ()) if row[0] not in SQLRUN_TABLES)
     for *_, name in triggers:
-        yield compound(show(query, "TRIGGER", name))
+        yield compound(*show(query, "TRIGGER", name), session_mode)
     for name, starts_when_created in sorted(query(EVENTS, ())):
-        text = show(query, "EVENT", name)
+        text, sql_mode = show(query, "EVENT", name)
         # STARTS equal to the creation time is the server's default, not something the script said.
-        yield compound(_STARTS.sub("", text, count=1) if starts_when_created else text)
+        yield compound(_STARTS.sub("", text, count=1) if starts_when_created else text, sql_mode, session_mode)
 
 
-def show(query: Query, kind: str, name: str) -> str:
-    """The statement SHOW CREATE ``kind`` gives for ``name``, without its DEFINER clause."""
+def show(query: Query, kind: str, name: str) -> tuple[str, str]:
+    """The statement SHOW CREATE ``kind`` gives for ``name`` without its DEFINER clause, and (for a routine,
+    trigger or event) the sql_mode it was created under."""
     rows = query(f"SHOW CREATE {kind} {quote(name)}", ())
     text = rows[0][TEXT_COLUMN[kind]] if rows else None
     if text is None:
         from ..errors import ConfigError
 
         raise ConfigError(f"SHOW CREATE {kind} {quote(name)} shows no text: dump as the object's owner, or grant SHOW_ROUTINE")
-    text = str(text)
-    return _DEFINER.sub("", text, count=1) if kind != "TABLE" and kind != "SEQUENCE" else text
+    if kind in ("TABLE", "SEQUENCE"):
+        return str(text), ""
+    return _DEFINER.sub("", str(text), count=1), str(rows[0][1]) if kind != "VIEW" else ""
 
 
-def compound(text: str) -> str:
-    """A statement with a body, between DELIMITER lines, with a delimiter its text does not hold."""
+def compound(text: str, sql_mode: str, session_mode: str) -> str:
+    """A statement with a body, between DELIMITER lines, with a delimiter its text does not hold.
+
+    A body keeps the sql_mode it was created under and runs with it (PIPES_AS_CONCAT, ANSI_QUOTES change what
+    it means): one made under another mode than the session's default is created under its own, as mysqldump does.
+    """
     delimiter = next((d for d in DELIMITERS if d not in text), DELIMITERS[0])
-    return f"DELIMITER {delimiter}\n{text} {delimiter}\nDELIMITER ;"
+    block = f"DELIMITER {delimiter}\n{text} {delimiter}\nDELIMITER ;"
+    if sql_mode == session_mode:
+        return block
+    mode = sql_mode.replace("'", "''")
+    return f"SET @sqlrun_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = '{mode}';\n{block}\nSET SESSION sql_mode = @sqlrun_sql_mode;"
 
 
 def _views(query: Query, names: list[str]) -> list[str]:
     """Each view's text, a view after the views it reads, else by name."""
-    texts = {name: show(query, "VIEW", name) for name in names}
+    texts = {name: show(query, "VIEW", name)[0] for name in names}
     # SHOW CREATE VIEW quotes every identifier, so a view it reads appears as `name` in its text; a column
     # alias of that name adds an order that is not needed, never one that is missing.
     reads = {name: {other for other in names if other != name and quote(other) in _body(texts[name])} for name in names}
