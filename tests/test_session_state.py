@@ -21,7 +21,8 @@ def test_postgresql_search_path_and_timeouts_do_not_leak(pg: TempDatabase, scrip
     # failed with 3F000 "no schema has been selected to create in".
     folder = scripts({
         "001_dump.sql": header + "SELECT pg_catalog.set_config('search_path', '', false);\n"
-        "CREATE TABLE public.a (x int);\nSET statement_timeout = 1;\nSET lock_timeout = 1;\nSET application_name = 'leaked';\n",
+        # statement_timeout last: under load even a SET can take more than 1 ms
+        "CREATE TABLE public.a (x int);\nSET lock_timeout = 1;\nSET application_name = 'leaked';\nSET statement_timeout = 1;\n",
         "002_next.sql": header + "CREATE TABLE b (x int);\nSELECT pg_sleep(0.05);\n"
         "CREATE TABLE state AS SELECT current_setting('search_path') AS sp, current_setting('statement_timeout') AS st, "
         "current_setting('application_name') AS app;\n",
@@ -34,6 +35,24 @@ def test_postgresql_search_path_and_timeouts_do_not_leak(pg: TempDatabase, scrip
         fresh = cur.fetchone()
     assert pg.query("SELECT sp, st, app FROM state") == [fresh]
     assert pg.history() == [(1, "dump", "applied", 5, 0), (2, "next", "applied", 3, 0)]
+
+
+@pytest.mark.parametrize("header", ["", NO_TX], ids=["transaction", "no-transaction"])
+def test_postgresql_a_scripts_own_timeout_and_role_do_not_fail_its_history_row(pg: TempDatabase, scripts, cli, header: str) -> None:
+    # The row rides with the script's last statements (or follows them on the same session): it ran with
+    # the script's statement_timeout of 1 ms, and as a role that may not write the history.
+    role = f"sqlrun_t_reader_{pg.name[-8:]}"  # roles are the whole server's: one per test
+    with admin("postgresql", pg.name) as cur:
+        cur.execute(f"CREATE ROLE {role}")
+    try:
+        folder = scripts({"001_t.sql": header + f"CREATE TABLE t (x int);\nSET ROLE {role};\n"
+                                                 "SET statement_timeout = 1;\nSELECT 1;\n"})
+        r = cli("--database-url", pg.url, "--dir", str(folder))
+        assert r.code == 0, r.text
+        assert pg.history() == [(1, "t", "applied", 4, 0)]
+    finally:
+        with admin("postgresql", pg.name) as cur:
+            cur.execute(f"DROP OWNED BY {role}; DROP ROLE IF EXISTS {role}")
 
 
 @pytest.mark.parametrize("header", ["", NO_TX], ids=["transaction", "no-transaction"])

@@ -317,7 +317,9 @@ class PostgreSQLDatabase(Database):
             values[HISTORY_COLUMNS.index("applied_at")] = pgsql.SQL("clock_timestamp()")
             values[HISTORY_COLUMNS.index("duration_ms")] = pgsql.SQL(SERVER_DURATION_MS)
         table = self._table()
-        body = pgsql.SQL("DELETE FROM {table} WHERE version = {version};\nINSERT INTO {table} ({columns}) VALUES ({values});\nCOMMIT").format(
+        # The script's SETs are still in force in its transaction: its statement_timeout = 1 or SET ROLE
+        # must not fail the row that records it (RESET inside a transaction is undone with it).
+        body = pgsql.SQL(RESET_SESSION + self._lock_wait_sql + "DELETE FROM {table} WHERE version = {version};\nINSERT INTO {table} ({columns}) VALUES ({values});\nCOMMIT").format(
             table=table,
             version=pgsql.Literal(row.version),
             columns=pgsql.SQL(", ").join(map(pgsql.Identifier, HISTORY_COLUMNS)),
