@@ -81,8 +81,8 @@ class DriftResult:
 
 def diff(url: DatabaseURL, options: Options = Options(), reporter: Reporter | None = None, *, against: Path | None = None) -> DriftResult:
     """Compare ``url``'s schema with the one the scripts (or the file ``against``) build on a scratch database."""
+    actual = live_schema(url, options)  # first: a wrong URL fails before the scratch build, not after it
     expected = expected_schema(url, options, reporter, against)
-    actual = live_schema(url)
     if against is not None:
         return DriftResult(url.redacted(), compare(expected, actual), str(against))
     return DriftResult(url.redacted(), compare(expected, actual), None, not_applied(url, options))
@@ -102,17 +102,14 @@ def expected_schema(url: DatabaseURL, options: Options, reporter: Reporter | Non
     scratch = converge.scratch_url(url)  # looked up on the module: tests watch what it makes, as for check
     try:
         _build(scratch, options, converge.Quiet(reporter), against)
-        return _schema(scratch)
+        return _schema(scratch, options)
     finally:
         converge.discard(scratch)
 
 
-def live_schema(url: DatabaseURL) -> snapshot.Snapshot:
-    """The schema of the database at ``url``, opened read-only; ConfigError when there is no database there."""
-    # A read-only SQLite open of a missing file gives an empty in-memory database: say so instead, as the servers do.
-    if url.kind == "sqlite" and url.database and url.database != ":memory:" and not os.path.exists(url.database):
-        raise ConfigError(f"{url.redacted()}: no such database; nothing to compare (apply the scripts first, or check --database-url)")
-    return _schema(url)
+def live_schema(url: DatabaseURL, options: Options = Options()) -> snapshot.Snapshot:
+    """The schema of the database at ``url``, opened read-only (waiting ``options.wait``); ConfigError when there is none."""
+    return _schema(url, options)
 
 
 def _build(scratch: DatabaseURL, options: Options, reporter: Reporter, against: Path | None) -> None:
@@ -142,17 +139,25 @@ def _run_file(scratch: DatabaseURL, path: Path, reporter: Reporter) -> None:
         db.close()
 
 
-def _schema(url: DatabaseURL) -> snapshot.Snapshot:
+def _schema(url: DatabaseURL, options: Options) -> snapshot.Snapshot:
     """A schema-only snapshot of ``url`` on a fresh read-only session (a dump's SET search_path stays behind)."""
-    from .dialects import open_database
+    from .runner import _connect
 
-    db = open_database(url, create=False, readonly=True, notify=lambda _: None)
-    if db is None:
+    db = _connect(url, replace(options, create_database=False), converge.Quiet(None), readonly=True)
+    if db is None or _file_missing(db):
+        if db is not None:
+            db.close()
         raise ConfigError(f"{url.redacted()}: no such database; nothing to compare (apply the scripts first, or check --database-url)")
     try:
         return snapshot.take(db, snapshot.Scope(data=False))
     finally:
         db.close()
+
+
+def _file_missing(db: object) -> bool:
+    """A database file that is not there: read-only, SQLite answers with an empty database in memory instead."""
+    path = getattr(db, "path", None)
+    return isinstance(path, str) and path != ":memory:" and not os.path.exists(path)
 
 
 def compare(expected: snapshot.Snapshot, actual: snapshot.Snapshot) -> tuple[Drift, ...]:

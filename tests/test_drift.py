@@ -205,7 +205,11 @@ def test_the_scratch_database_is_gone_after_ctrl_c(db: TempDatabase, scripts, cl
 
     args = applied(db, scripts, cli)
 
-    def interrupted(*_: object, **__: object) -> None:
+    real = snapshot.take
+
+    def interrupted(db, *args: object):  # noqa: ANN001, ANN202
+        if not scratch_names:  # the live database, read first
+            return real(db, *args)
         raise KeyboardInterrupt
 
     monkeypatch.setattr(snapshot, "take", interrupted)  # once the scratch database is built, while it is read
@@ -238,12 +242,13 @@ def test_scripts_not_applied_yet_are_named_as_a_likely_cause(db: TempDatabase, s
     assert "003_more.sql" in cli("verify", *args, "--schema").err
 
 
-def test_a_missing_database_is_an_error_and_is_not_created(db: TempDatabase, scripts, cli) -> None:
+def test_a_missing_database_is_an_error_and_is_not_created(db: TempDatabase, scripts, cli, scratch_names: list[str]) -> None:
     folder = scripts(SCHEMA)
     url = db.url.replace(db.name, db.name + "_none")
     result = cli("diff", "--database-url", url, "--dir", str(folder))
     assert result.code == 2, result.text
     assert "no such database" in result.err
+    assert scratch_names == []  # the live database is read first: no scratch build for a wrong URL
     if db.kind == "sqlite":
         assert db.path is not None and not Path(str(db.path).replace(db.name, db.name + "_none")).exists()
 
