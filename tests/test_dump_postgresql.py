@@ -161,6 +161,21 @@ KINDS = {
             "CREATE POLICY strict ON t AS RESTRICTIVE TO ",
         ],
     ),
+    "other schemas": (
+        "CREATE TABLE t (id int); CREATE SCHEMA extra; CREATE TABLE extra.e (id int PRIMARY KEY REFERENCES extra.e (id)); CREATE INDEX e_i ON extra.e (id); "
+        "CREATE FUNCTION extra.g() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM 1 FROM t JOIN public.t u ON public.t.id = u.id; RETURN NEW; END $$; "
+        "CREATE TRIGGER e_g BEFORE INSERT ON extra.e FOR EACH ROW EXECUTE FUNCTION extra.g(); CREATE VIEW extra.v AS SELECT id FROM extra.e",
+        [
+            "CREATE TABLE extra.e (",
+            "ALTER TABLE extra.e ADD CONSTRAINT e_pkey PRIMARY KEY (id);",
+            "ALTER TABLE extra.e ADD CONSTRAINT e_id_fkey FOREIGN KEY (id) REFERENCES extra.e(id);",
+            "CREATE INDEX e_i ON extra.e USING btree (id);",
+            "CREATE OR REPLACE FUNCTION extra.g()",
+            "JOIN public.t u ON public.t.id = u.id;",  # a routine's body is the user's text, public. and all
+            "CREATE TRIGGER e_g BEFORE INSERT ON extra.e FOR EACH ROW EXECUTE FUNCTION extra.g();",
+            "CREATE VIEW extra.v AS\n SELECT e.id\n   FROM extra.e;",
+        ],
+    ),
     "comments": (
         "CREATE SCHEMA extra; CREATE TABLE t (id int CONSTRAINT t_key UNIQUE, name text); CREATE VIEW v AS SELECT id FROM t; "
         "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; CREATE TRIGGER t_f BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f(); "

@@ -6,10 +6,14 @@ The server writes the hard parts (``format_type``, ``pg_get_expr``, ``pg_get_con
 text is what this server reads back. Names in ``public`` are written unqualified (as the server's own
 deparsing writes them for a schema on the search_path); names elsewhere are qualified.
 
-The order is by kind, each kind sorted by schema and name (bytes, not the database's collation): schemas,
-extensions, enums, domains, composite types, sequences, routines, tables (a partition or child after its
-parent), sequence ownership, keys and checks, views (a view after those it reads), routines that take or
-return a table's row, indexes, triggers, foreign keys, comments.
+The order is by kind, each kind sorted by schema and name (code points, not the database's collation):
+schemas, extensions, collations, enums, ranges, domains, composite types, sequences, routines, aggregates,
+operators, tables (a partition or child after its parent), sequence ownership, keys and checks, views (a
+view after those it reads), routines and aggregates that take or return a table's row, indexes, extended
+statistics, triggers, rules, row security, policies, foreign keys, comments.
+
+Not written: owners, grants, tablespaces, per-column storage and statistics settings, and the rarer kinds
+(foreign data wrappers and tables, casts, operator classes, text search, event triggers, publications).
 """
 
 from __future__ import annotations
@@ -24,8 +28,14 @@ from ..snapshot import SQLRUN_TABLES
 if TYPE_CHECKING:
     from ..catalog import Query
 
-# sqlrun's own bookkeeping tables (in whatever schema the session put them) are no part of the schema.
-NOT_SQLRUN = "c.relname <> ALL(ARRAY[" + ", ".join(f"'{t}'" for t in sorted(SQLRUN_TABLES)) + "]::name[])"
+
+
+def _not_sqlrun(relation: str) -> str:
+    """SQL: ``relation`` is not one of sqlrun's own bookkeeping tables (in whatever schema the session put them)."""
+    return f"{relation}.relname <> ALL(ARRAY[" + ", ".join(f"'{t}'" for t in sorted(SQLRUN_TABLES)) + "]::name[])"
+
+
+NOT_SQLRUN = _not_sqlrun("c")
 
 
 def _not_member(catalog: str, oid: str) -> str:
@@ -108,7 +118,7 @@ FROM pg_depend d JOIN pg_class c ON c.oid = d.objid JOIN pg_namespace n ON n.oid
 JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
 JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
 WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' AND c.relkind = 'S'
-  AND {SYSTEM} AND {_not_member('pg_class', 'c.oid')} AND tc.relname <> ALL(ARRAY[{", ".join(f"'{t}'" for t in sorted(SQLRUN_TABLES))}]::name[])"""
+  AND {SYSTEM} AND {_not_member('pg_class', 'c.oid')} AND {_not_sqlrun('tc')}"""
 
 # A range type's constructor functions come with CREATE TYPE (an internal dependency): not written, and not
 # replaced (CREATE OR REPLACE would make them the user's).
@@ -160,7 +170,7 @@ COLUMNS = f"""SELECT a.attrelid, quote_ident(a.attname), format_type(a.atttypid,
   pg_get_expr(ad.adbin, ad.adrelid), a.attidentity, a.attgenerated,
   CASE WHEN a.attcollation <> t.typcollation THEN {COLLATION.format(oid='a.attcollation')} END,
   s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle, format_type(s.seqtypid, NULL),
-  sc.relname, c.relname || '_' || a.attname || '_seq'
+  sc.relname, c.relname || '_' || a.attname || '_seq', quote_ident(sc.relname)
 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 LEFT JOIN pg_depend d ON a.attidentity <> '' AND d.refclassid = 'pg_class'::regclass AND d.refobjid = a.attrelid
@@ -246,10 +256,18 @@ NO_BODY_CHECK = "SET check_function_bodies = false;"
 TYPE_RANGE = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
 STATES = {"D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}  # a trigger's or rule's, when not the usual ENABLE
 POLICY_COMMANDS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
-_ON_ONLY = re.compile(r"^(CREATE (?:UNIQUE )?INDEX .*? ON )ONLY ")
-# pg_get_functiondef, pg_get_indexdef, pg_get_triggerdef, pg_get_ruledef and pg_get_statisticsobjdef qualify the object they name even in public (the
-# rest of their text does not): the first "public." after these words is dropped, as everywhere else here.
-_PUBLIC = re.compile(r"^(CREATE OR REPLACE (?:FUNCTION|PROCEDURE) |CREATE STATISTICS |CREATE .*? ON (?:ONLY )?|CREATE RULE .*? TO )public\.", re.DOTALL)
+# The first " ON " of an index or trigger definition, the first " TO " of a rule's: the table comes next.
+_ON_ONLY = re.compile(r"^(CREATE (?:UNIQUE )?INDEX (?:(?! ON ).)* ON )ONLY ")
+# pg_get_functiondef, pg_get_indexdef, pg_get_triggerdef, pg_get_ruledef and pg_get_statisticsobjdef qualify
+# the object they create (or its table) even in public, unlike the rest of their text: that "public." goes,
+# as everywhere else here. Only there: a routine's body is the user's text.
+PUBLIC_HEADS = {
+    "routine": re.compile(r"^(CREATE OR REPLACE (?:FUNCTION|PROCEDURE) )public\."),
+    "index": re.compile(r"^(CREATE (?:UNIQUE )?INDEX (?:(?! ON ).)* ON (?:ONLY )?)public\."),
+    "trigger": re.compile(r"^(CREATE (?:CONSTRAINT )?TRIGGER (?:(?! ON ).)* ON )public\."),
+    "rule": re.compile(r"^(CREATE RULE (?:(?! TO ).)* TO )public\.", re.DOTALL),
+    "statistics": re.compile(r"^(CREATE STATISTICS )public\."),
+}
 
 
 def dump(query: Query) -> str:
@@ -289,7 +307,7 @@ def dump(query: Query) -> str:
 
 def _sorted(rows: Iterable[Sequence[Any]], width: int = 2) -> list[Sequence[Any]]:
     """``rows`` by their first ``width`` columns (schema, name...), compared as Python strings, not by the database's collation."""
-    return sorted(rows, key=lambda r: tuple(r[:width]))
+    return sorted(rows, key=lambda r: tuple(v or "" for v in r[:width]))
 
 
 def _schemas(query: Query) -> list[str]:
@@ -348,7 +366,7 @@ def _routines(query: Query) -> dict[bool, list[str]]:
     """CREATE FUNCTION/PROCEDURE statements, split by whether they must wait for the tables."""
     out: dict[bool, list[str]] = {False: [], True: []}
     for _, _, _, definition, after_tables in _sorted(query(ROUTINES, ()), 3):
-        out[after_tables].append(_unqualified(definition.rstrip()) + ";")
+        out[after_tables].append(_unqualified("routine", definition.rstrip()) + ";")
     return out
 
 
@@ -430,9 +448,9 @@ def _column(name: str, typ: str, notnull: bool, default: str | None, identity: s
     return " ".join(parts + (["NOT NULL"] if notnull else []))
 
 
-def _identity_options(start: int, step: int, low: int, high: int, cache: int, cycle: bool, typ: str, name: str, usual: str) -> str:
+def _identity_options(start: int, step: int, low: int, high: int, cache: int, cycle: bool, typ: str, name: str, usual: str, quoted: str) -> str:
     """An identity's sequence options that are not the defaults (its name too, when the server would choose another)."""
-    options = ([f"SEQUENCE NAME {name}"] if name != usual[:63] else []) + _sequence_options(typ, start, step, low, high, cache, cycle)
+    options = ([f"SEQUENCE NAME {quoted}"] if name != usual[:63] else []) + _sequence_options(typ, start, step, low, high, cache, cycle)
     return f" ({' '.join(options)})" if options else ""
 
 
@@ -466,7 +484,7 @@ def _indexes(query: Query) -> list[str]:
     out = []
     for _, _, _, definition, kind in _sorted(query(INDEXES, ()), 3):
         # ON ONLY makes a partitioned table's index without its partitions' copies: without it, they come too.
-        out.append(_unqualified(_ON_ONLY.sub(r"\1", definition) if kind == "p" else definition) + ";")
+        out.append(_unqualified("index", _ON_ONLY.sub(r"\1", definition) if kind == "p" else definition) + ";")
     return out
 
 
@@ -474,19 +492,19 @@ def _triggers(query: Query) -> list[str]:
     out = []
     for _, _, _, table, name, definition, enabled in _sorted(query(TRIGGERS, ()), 3):
         state = f"\nALTER TABLE {table} {STATES[enabled]} TRIGGER {name};" if enabled in STATES else ""
-        out.append(_unqualified(definition) + ";" + state)
+        out.append(_unqualified("trigger", definition) + ";" + state)
     return out
 
 
 def _statistics(query: Query) -> list[str]:
-    return [_unqualified(definition) + ";" for *_, definition in _sorted(query(STATISTICS, ()))]
+    return [_unqualified("statistics", definition) + ";" for *_, definition in _sorted(query(STATISTICS, ()))]
 
 
 def _rules(query: Query) -> list[str]:
     out = []
     for _, _, _, table, name, definition, enabled in _sorted(query(RULES, ()), 3):
         state = f"\nALTER TABLE {table} {STATES[enabled]} RULE {name};" if enabled in STATES else ""
-        out.append(_unqualified(definition.rstrip()) + state)
+        out.append(_unqualified("rule", definition.rstrip()) + state)
     return out
 
 
@@ -513,9 +531,9 @@ def _comments(query: Query) -> list[str]:
     return [f"COMMENT ON {target} IS {text};" for target, text in _sorted(query(COMMENTS, ()), 1)]
 
 
-def _unqualified(definition: str) -> str:
-    """``definition`` with its object's own ``public.`` dropped (see ``_PUBLIC``)."""
-    return _PUBLIC.sub(r"\1", definition, count=1)
+def _unqualified(kind: str, definition: str) -> str:
+    """``definition`` with the ``public.`` of the object it creates (or of its table) dropped (see ``PUBLIC_HEADS``)."""
+    return PUBLIC_HEADS[kind].sub(r"\1", definition, count=1)
 
 
 def _ordered(keys: dict[Hashable, tuple], needs: dict[Hashable, set[Hashable]]) -> list[Hashable]:
