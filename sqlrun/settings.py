@@ -29,7 +29,7 @@ TABLE = "tool.sqlrun"
 RENAMED = {"directory": ("dir", False), "create_database": ("no_create_database", True)}
 # Options that are not settings: they name one run's particulars, not a project's habits. database_url and
 # vars are settings, but read apart (database_url(), placeholders()): the environment outranks them.
-NOT_SETTINGS = frozenset({"help", "version", "command", "name", "baseline_version", "env_file", "database_url", "vars", "output"})
+NOT_SETTINGS = frozenset({"help", "version", "command", "name", "baseline_version", "env_file", "database_url", "vars", "output", "against"})
 # Keys that name a path: relative to the file that says it, as a project's paths are.
 PATH_KEYS = frozenset({"directory", "dump"})
 # Keys with no command-line option of their own.
