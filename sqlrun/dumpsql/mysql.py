@@ -56,7 +56,7 @@ def _objects(query: Query) -> Iterator[str]:
             yield show(query, "SEQUENCE", name)[0] + ";"
     for name, kind in tables:
         if kind not in ("SEQUENCE", "VIEW"):
-            yield _AUTO_INCREMENT.sub(r"\1", show(query, "TABLE", name)[0], count=1) + ";"
+            yield table_text(show(query, "TABLE", name)[0]) + ";"
     for kind, name in sorted(query(ROUTINES, ())):
         yield compound(*show(query, str(kind), name), session_mode)
     yield from (text + ";" for text in _views(query, [name for name, kind in tables if kind == "VIEW"]))
@@ -81,6 +81,46 @@ def show(query: Query, kind: str, name: str) -> tuple[str, str]:
     if kind in ("TABLE", "SEQUENCE"):
         return str(text), ""
     return _DEFINER.sub("", str(text), count=1), str(rows[0][1]) if kind != "VIEW" else ""
+
+
+def table_text(text: str) -> str:
+    """SHOW CREATE TABLE's text without the AUTO_INCREMENT counter, its keys and checks in a stable order."""
+    return _sorted_entries(_AUTO_INCREMENT.sub(r"\1", text, count=1))
+
+
+# The entries of a CREATE TABLE whose order is the order they were made in (within the groups the server
+# keeps: primary key, unique keys, keys), not part of what the table is; foreign keys come sorted by name.
+_ENTRY_CLASS = re.compile(r"  (UNIQUE KEY|KEY|FULLTEXT KEY|SPATIAL KEY|CONSTRAINT `(?:[^`]|``)*` (?:CHECK|FOREIGN KEY)) ")
+
+
+def _sorted_entries(text: str) -> str:
+    """``text`` with each run of consecutive keys (or checks) of one class sorted, so that the order in which
+    indexes were added (CREATE INDEX b, then a) does not show; the server keeps the order it is given."""
+    lines = text.split("\n")
+    out: list[str] = []
+    run: list[str] = []
+    run_class = None
+    for line in lines:
+        match = _ENTRY_CLASS.match(line)
+        kind = match.group(1).split("`")[-1] if match else None
+        if run and kind != run_class:
+            out += _sorted_run(run)
+            run = []
+        if kind is None:
+            out.append(line)
+        else:
+            run.append(line)
+        run_class = kind
+    return "\n".join(out + _sorted_run(run))
+
+
+def _sorted_run(run: list[str]) -> list[str]:
+    """Lines of one class sorted, each keeping its comma but the run's last line (the list's last entry)."""
+    if len(run) < 2:
+        return run
+    last_has_comma = run[-1].endswith(",")
+    entries = sorted(line[:-1] if line.endswith(",") else line for line in run)
+    return [e + "," for e in entries[:-1]] + [entries[-1] + ("," if last_has_comma else "")]
 
 
 def compound(text: str, sql_mode: str, session_mode: str) -> str:
