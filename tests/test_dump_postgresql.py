@@ -85,8 +85,15 @@ KINDS = {
         ["ALTER TABLE a ADD CONSTRAINT a_b_id_fkey FOREIGN KEY (b_id) REFERENCES b(id) ON DELETE CASCADE;", "ALTER TABLE b ADD CONSTRAINT b_a FOREIGN KEY (a_id) REFERENCES a(id) NOT VALID;"],
     ),
     "indexes": (
-        "CREATE TABLE t (id int PRIMARY KEY, email text); CREATE INDEX ON t (id) WHERE id > 0; CREATE UNIQUE INDEX t_lower ON t (lower(email))",
-        ["CREATE INDEX t_id_idx ON t USING btree (id) WHERE (id > 0);", "CREATE UNIQUE INDEX t_lower ON t USING btree (lower(email));"],
+        "CREATE TABLE t (id int PRIMARY KEY, email text, code int); CREATE INDEX ON t (id) WHERE id > 0; CREATE UNIQUE INDEX t_lower ON t (lower(email)); "
+        # a unique index (not a constraint) that a foreign key leans on is still an index of its own
+        "CREATE UNIQUE INDEX t_code ON t (code); CREATE TABLE r (code int REFERENCES t (code))",
+        [
+            "CREATE INDEX t_id_idx ON t USING btree (id) WHERE (id > 0);",
+            "CREATE UNIQUE INDEX t_lower ON t USING btree (lower(email));",
+            "CREATE UNIQUE INDEX t_code ON t USING btree (code);",
+            "ALTER TABLE r ADD CONSTRAINT r_code_fkey FOREIGN KEY (code) REFERENCES t(code);",
+        ],
     ),
     "views": (
         "CREATE TABLE t (id int, name text); CREATE VIEW z_base AS SELECT id, name FROM t; CREATE VIEW a_top AS SELECT id FROM z_base; "
@@ -147,6 +154,17 @@ KINDS = {
             "CREATE AGGREGATE total(integer) (\n    SFUNC = int_plus,\n    STYPE = integer,\n    INITCOND = '0',\n    PARALLEL = SAFE\n);",
         ],
     ),
+    "table settings": (
+        "CREATE TABLE t (id int PRIMARY KEY, code int NOT NULL); CREATE UNIQUE INDEX t_code ON t (code); ALTER TABLE t CLUSTER ON t_pkey; "
+        "ALTER TABLE t REPLICA IDENTITY USING INDEX t_code; CREATE TABLE f (id int); ALTER TABLE f REPLICA IDENTITY FULL; "
+        "CREATE UNLOGGED SEQUENCE u",
+        [
+            "ALTER TABLE t CLUSTER ON t_pkey;",
+            "ALTER TABLE t REPLICA IDENTITY USING INDEX t_code;",
+            "ALTER TABLE f REPLICA IDENTITY FULL;",
+            "CREATE UNLOGGED SEQUENCE u;",
+        ],
+    ),
     "statistics": ("CREATE TABLE t (a int, b int); CREATE STATISTICS t_ab ON a, b FROM t", ["CREATE STATISTICS t_ab ON a, b FROM t;"]),
     "rules": (
         "CREATE TABLE t (id int); CREATE RULE t_keep AS ON DELETE TO t DO INSTEAD NOTHING",
@@ -182,7 +200,12 @@ KINDS = {
         "CREATE TYPE mood AS ENUM ('ok'); CREATE DOMAIN pos AS int CONSTRAINT pos_check CHECK (VALUE > 0); CREATE SEQUENCE seq; CREATE INDEX t_name ON t (name); "
         "COMMENT ON SCHEMA extra IS 's'; COMMENT ON TABLE t IS 'it''s t'; COMMENT ON COLUMN t.name IS 'n'; COMMENT ON VIEW v IS 'v'; "
         "COMMENT ON FUNCTION f() IS 'f'; COMMENT ON TRIGGER t_f ON t IS 'tr'; COMMENT ON TYPE mood IS 'm'; COMMENT ON DOMAIN pos IS 'd'; "
-        "COMMENT ON CONSTRAINT pos_check ON DOMAIN pos IS 'dc'; COMMENT ON CONSTRAINT t_key ON t IS 'k'; COMMENT ON SEQUENCE seq IS 'q'; COMMENT ON INDEX t_name IS 'i'",
+        "COMMENT ON CONSTRAINT pos_check ON DOMAIN pos IS 'dc'; COMMENT ON CONSTRAINT t_key ON t IS 'k'; COMMENT ON SEQUENCE seq IS 'q'; COMMENT ON INDEX t_name IS 'i'; "
+        "CREATE AGGREGATE total(integer) (SFUNC = int4pl, STYPE = integer); COMMENT ON AGGREGATE total(integer) IS 'a'; "
+        "CREATE POLICY mine ON t USING (true); COMMENT ON POLICY mine ON t IS 'p'; CREATE RULE t_keep AS ON DELETE TO t DO INSTEAD NOTHING; "
+        "COMMENT ON RULE t_keep ON t IS 'r'; CREATE COLLATION plain (locale = 'C'); COMMENT ON COLLATION plain IS 'c'; "
+        "CREATE OPERATOR #+# (LEFTARG = integer, RIGHTARG = integer, FUNCTION = int4pl); COMMENT ON OPERATOR #+# (integer, integer) IS 'o'; "
+        "CREATE STATISTICS t_s ON id, name FROM t; COMMENT ON STATISTICS t_s IS 's'",
         [
             "COMMENT ON SCHEMA extra IS 's';",
             "COMMENT ON TABLE t IS 'it''s t';",
@@ -196,6 +219,12 @@ KINDS = {
             "COMMENT ON CONSTRAINT t_key ON t IS 'k';",
             "COMMENT ON SEQUENCE seq IS 'q';",
             "COMMENT ON INDEX t_name IS 'i';",
+            "COMMENT ON AGGREGATE total(integer) IS 'a';",
+            "COMMENT ON POLICY mine ON t IS 'p';",
+            "COMMENT ON RULE t_keep ON t IS 'r';",
+            "COMMENT ON COLLATION plain IS 'c';",
+            "COMMENT ON OPERATOR #+# (integer, integer) IS 'o';",
+            "COMMENT ON STATISTICS t_s IS 's';",
         ],
     ),
 }
@@ -352,6 +381,14 @@ def test_each_object_kind_is_dumped_and_round_trips(kind: str, db: TempDatabase,
     text = assert_round_trip(cli, db, empty, tmp_path / "dump")
     for statement in expected:
         assert statement in text, f"{statement!r} not in the dump:\n{text}"
+
+
+def test_the_snapshot_sees_a_unique_index_a_foreign_key_leans_on(db: TempDatabase, empty: TempDatabase) -> None:
+    # The round trips compare snapshots: an index the snapshot missed would go unchecked.
+    db.execute("CREATE TABLE t (id int PRIMARY KEY, code int); CREATE UNIQUE INDEX t_code ON t (code); CREATE TABLE r (code int REFERENCES t (code))")
+    empty.execute("CREATE TABLE t (id int PRIMARY KEY, code int); CREATE TABLE r (code int)")
+    assert [i.name for i in snapshot(db).items if i.kind == "index"] == ["t_code"]
+    assert not snapshot(empty).equivalent(snapshot(db))
 
 
 def test_the_order_follows_names_not_creation(db: TempDatabase, empty: TempDatabase) -> None:

@@ -29,11 +29,13 @@ CONSTRAINTS = f"""SELECT {QUALIFIED}, co.conname, co.contype, pg_get_constraintd
 FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND {SYSTEM} AND ({{table}} IS NULL OR {QUALIFIED} = {{table}})"""
 
-# Indexes that back a constraint are described by the constraint.
+# Indexes that back a constraint are described by the constraint (a foreign key's conindid is the index it
+# leans on in the referenced table: that index is still one of its own).
 INDEXES = f"""SELECT {QUALIFIED}, ic.relname, i.indisunique, pg_get_indexdef(i.indexrelid)
 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE {SYSTEM} AND {NOT_EXTENSION.format(oid='c.oid')} AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid)
+WHERE {SYSTEM} AND {NOT_EXTENSION.format(oid='c.oid')}
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.contype IN ('p', 'u', 'x'))
   AND ({{table}} IS NULL OR {QUALIFIED} = {{table}})"""
 
 TRIGGERS = f"""SELECT {QUALIFIED}, tg.tgname, pg_get_triggerdef(tg.oid) FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid

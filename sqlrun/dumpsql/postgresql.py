@@ -10,7 +10,7 @@ The order is by kind, each kind sorted by schema and name (code points, not the 
 schemas, extensions, collations, enums, ranges, domains, composite types, sequences, routines, aggregates,
 operators, tables (a partition or child after its parent), sequence ownership, keys and checks, views (a
 view after those it reads), routines and aggregates that take or return a table's row, indexes, extended
-statistics, triggers, rules, row security, policies, foreign keys, comments.
+statistics, CLUSTER ON and REPLICA IDENTITY, triggers, rules, row security, policies, foreign keys, comments.
 
 Not written: owners, grants, tablespaces, per-column storage and statistics settings, and the rarer kinds
 (foreign data wrappers and tables, casts, operator classes, text search, event triggers, publications).
@@ -109,7 +109,7 @@ WHERE {SYSTEM} AND {_not_member('pg_type', 't.oid')}"""
 
 # An identity column's sequence is written with its column; a serial's is written here, its owner below.
 SEQUENCES = f"""SELECT n.nspname, c.relname, {REL}, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
-  s.seqmin, s.seqmax, s.seqcache, s.seqcycle
+  s.seqmin, s.seqmax, s.seqcache, s.seqcycle, c.relpersistence
 FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE {USERS} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i')"""
 
@@ -203,6 +203,13 @@ TRIGGERS = f"""SELECT n.nspname, c.relname, tg.tgname, {REL}, quote_ident(tg.tgn
 FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE {USERS} AND NOT tg.tgisinternal AND tg.tgparentid = 0"""
 
+# What ALTER TABLE sets apart from CREATE: the index CLUSTER uses, and a replica identity other than the key.
+CLUSTER_ON = f"""SELECT n.nspname, c.relname, {REL}, quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USERS} AND i.indisclustered"""
+REPLICA_IDENTITY = f"""SELECT n.nspname, c.relname, {REL}, c.relreplident,
+  (SELECT quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident)
+FROM {RELATIONS} AND c.relkind IN ('r', 'p') AND c.relreplident <> 'd'"""
+
 ROW_SECURITY = f"""SELECT n.nspname, c.relname, {REL}, c.relforcerowsecurity FROM {RELATIONS} AND c.relrowsecurity"""
 
 POLICIES = f"""SELECT n.nspname, c.relname, p.polname, {REL}, quote_ident(p.polname), p.polpermissive, p.polcmd,
@@ -226,9 +233,10 @@ FROM pg_description d JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid
 WHERE {USERS}
 UNION ALL
-SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || {_name('n.nspname', 'p.proname')} || '(' || pg_get_function_identity_arguments(p.oid) || ')', quote_literal(d.description)
+SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' WHEN 'a' THEN 'AGGREGATE ' ELSE 'FUNCTION ' END || {_name('n.nspname', 'p.proname')}
+  || '(' || CASE WHEN p.prokind = 'a' AND p.pronargs = 0 THEN '*' ELSE pg_get_function_identity_arguments(p.oid) END || ')', quote_literal(d.description)
 FROM pg_description d JOIN pg_proc p ON d.classoid = 'pg_proc'::regclass AND d.objoid = p.oid JOIN pg_namespace n ON n.oid = p.pronamespace
-WHERE p.prokind IN ('f', 'p') AND {SYSTEM} AND {_not_member('pg_proc', 'p.oid')}
+WHERE {SYSTEM} AND {_not_member('pg_proc', 'p.oid')} AND {NOT_INTERNAL}
 UNION ALL
 SELECT CASE t.typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || {_name('n.nspname', 't.typname')}, quote_literal(d.description)
 FROM pg_description d JOIN pg_type t ON d.classoid = 'pg_type'::regclass AND d.objoid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace
@@ -248,13 +256,35 @@ UNION ALL
 SELECT 'TRIGGER ' || quote_ident(tg.tgname) || ' ON ' || {REL}, quote_literal(d.description)
 FROM pg_description d JOIN pg_trigger tg ON d.classoid = 'pg_trigger'::regclass AND d.objoid = tg.oid
 JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE {USERS}"""
+WHERE {USERS}
+UNION ALL
+SELECT 'POLICY ' || quote_ident(p.polname) || ' ON ' || {REL}, quote_literal(d.description)
+FROM pg_description d JOIN pg_policy p ON d.classoid = 'pg_policy'::regclass AND d.objoid = p.oid
+JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USERS}
+UNION ALL
+SELECT 'RULE ' || quote_ident(r.rulename) || ' ON ' || {REL}, quote_literal(d.description)
+FROM pg_description d JOIN pg_rewrite r ON d.classoid = 'pg_rewrite'::regclass AND d.objoid = r.oid
+JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USERS} AND r.rulename <> '_RETURN'
+UNION ALL
+SELECT 'COLLATION ' || {_name('n.nspname', 'co.collname')}, quote_literal(d.description)
+FROM pg_description d JOIN pg_collation co ON d.classoid = 'pg_collation'::regclass AND d.objoid = co.oid
+JOIN pg_namespace n ON n.oid = co.collnamespace WHERE {SYSTEM} AND {_not_member('pg_collation', 'co.oid')}
+UNION ALL
+SELECT 'OPERATOR ' || CASE WHEN n.nspname = 'public' THEN o.oprname ELSE quote_ident(n.nspname) || '.' || o.oprname END
+  || ' (' || coalesce(format_type(o.oprleft, NULL), 'NONE') || ', ' || format_type(o.oprright, NULL) || ')', quote_literal(d.description)
+FROM pg_description d JOIN pg_operator o ON d.classoid = 'pg_operator'::regclass AND d.objoid = o.oid
+JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE {SYSTEM} AND {_not_member('pg_operator', 'o.oid')}
+UNION ALL
+SELECT 'STATISTICS ' || {_name('n.nspname', 's.stxname')}, quote_literal(d.description)
+FROM pg_description d JOIN pg_statistic_ext s ON d.classoid = 'pg_statistic_ext'::regclass AND d.objoid = s.oid
+JOIN pg_namespace n ON n.oid = s.stxnamespace JOIN pg_class c ON c.oid = s.stxrelid WHERE {USERS}"""
 
 # CREATE TABLE's column defaults and CHECKs may call a function written before the tables it reads: pg_dump
 # turns the body check off too, for the rest of this session only.
 NO_BODY_CHECK = "SET check_function_bodies = false;"
 TYPE_RANGE = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
 STATES = {"D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}  # a trigger's or rule's, when not the usual ENABLE
+REPLICA_IDENTITIES = {"n": "NOTHING", "f": "FULL"}  # else "i": USING INDEX
 POLICY_COMMANDS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 # The first " ON " of an index or trigger definition, the first " TO " of a rule's: the table comes next.
 _ON_ONLY = re.compile(r"^(CREATE (?:UNIQUE )?INDEX (?:(?! ON ).)* ON )ONLY ")
@@ -293,6 +323,7 @@ def dump(query: Query) -> str:
         *aggregates[True],
         *_indexes(query),
         *_statistics(query),
+        *_table_settings(query),
         *_triggers(query),
         *_rules(query),
         *_row_security(query),
@@ -344,9 +375,9 @@ def _lines(items: Sequence[str]) -> str:
 
 def _sequences(query: Query) -> list[str]:
     out = []
-    for _, _, name, typ, start, step, low, high, cache, cycle in _sorted(query(SEQUENCES, ())):
+    for _, _, name, typ, start, step, low, high, cache, cycle, persistence in _sorted(query(SEQUENCES, ())):
         options = ([f"AS {typ}"] if typ != "bigint" else []) + _sequence_options(typ, start, step, low, high, cache, cycle)
-        out.append(" ".join([f"CREATE SEQUENCE {name}", *options]) + ";")
+        out.append(" ".join([f"CREATE {'UNLOGGED ' if persistence == 'u' else ''}SEQUENCE {name}", *options]) + ";")
     return out
 
 
@@ -493,6 +524,13 @@ def _triggers(query: Query) -> list[str]:
     for _, _, _, table, name, definition, enabled in _sorted(query(TRIGGERS, ()), 3):
         state = f"\nALTER TABLE {table} {STATES[enabled]} TRIGGER {name};" if enabled in STATES else ""
         out.append(_unqualified("trigger", definition) + ";" + state)
+    return out
+
+
+def _table_settings(query: Query) -> list[str]:
+    out = [f"ALTER TABLE {table} CLUSTER ON {index};" for _, _, table, index in _sorted(query(CLUSTER_ON, ()))]
+    for _, _, table, identity, index in _sorted(query(REPLICA_IDENTITY, ())):
+        out.append(f"ALTER TABLE {table} REPLICA IDENTITY {REPLICA_IDENTITIES.get(identity) or f'USING INDEX {index}'};")
     return out
 
 
