@@ -107,6 +107,9 @@ class ConsoleReporter(Reporter):
         # Kept under -q and --json: a warning (an ignored file, a script out of order) is what -q users need to see.
         self._write(self.err, message, self._paint("warning: ", "33"))
 
+    def script_started(self, script, count: int) -> None:  # type: ignore[no-untyped-def]
+        pass  # the progress line and the "applied" line say it; the base class's debug log would import logging
+
     def planned(self, script, count: int, no_transaction: bool) -> None:  # type: ignore[no-untyped-def]
         extra = ", no transaction" if no_transaction else ""
         self.line(f"{self._paint('would apply', '36')} {script.file}: {_n(count, 'statement')}{extra}")

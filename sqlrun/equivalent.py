@@ -22,19 +22,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
-from . import snapshot
-from .intent import Token, tokens, top_level
-
 if TYPE_CHECKING:
+    from . import snapshot
     from .dialects import Database
+    from .intent import Token
     from .splitter import Statement
 
-# A cheap first look for the runner (called for statements starting with A or C only).
-_CANDIDATE = re.compile(
-    r"\s*(?:ALTER\s+(?:ONLINE\s+|IGNORE\s+)?TABLE\b[\s\S]*?\bADD\s+(?:UNIQUE|FOREIGN|CHECK|INDEX|KEY)\b"
-    r"|CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?ON\b)",
-    re.IGNORECASE,
-)
 _CONCURRENTLY = re.compile(r"(?<=INDEX)\s+CONCURRENTLY\b", re.IGNORECASE)
 _KINDS = {"UNIQUE": "unique", "INDEX": "index", "KEY": "index", "FOREIGN": "foreign key", "CHECK": "check"}
 _SAME_RULE = {"NO ACTION": "RESTRICT"}  # InnoDB treats the two alike, and the servers report either
@@ -60,11 +53,6 @@ class Unnamed:
     keys: tuple[Key, ...]
 
 
-def needs_look(text: str, kind: str) -> bool:
-    """Whether ``text`` may add an object without a name, to be looked up before it runs (cheap; may say yes too often)."""
-    return kind != "sqlite" and _CANDIDATE.match(text) is not None
-
-
 def look(db: Database, statement: Statement) -> str | None:
     """Why ``statement`` is already in place (naming the equivalent object), or None: it must run."""
     unnamed = parse(statement.text, db.kind)
@@ -80,6 +68,8 @@ def look(db: Database, statement: Statement) -> str | None:
 
 def parse(text: str, kind: str) -> Unnamed | None:
     """The table and unnamed keys ``text`` adds; None when it does anything else (named objects included)."""
+    from .intent import tokens, top_level
+
     toks = tokens(text, kind)
     words = [t.upper for t in toks]
     if words[:1] == ["CREATE"]:
@@ -198,6 +188,8 @@ def _skip(words: Sequence[str], i: int, *optional: str) -> int:
 
 
 def _compare(db: Database, unnamed: Unnamed) -> str | None:
+    from . import snapshot
+
     items = snapshot.table_items(db, unnamed.table)
     found = []
     for key in unnamed.keys:
@@ -237,6 +229,8 @@ def _squash(text: str) -> str:
 
 
 def _try(db: Database, text: str, table: str) -> str | None:
+    from . import snapshot
+
     trial = getattr(db, "trial", None)
     if trial is None:
         return None
@@ -275,6 +269,9 @@ def primary_key_in_place(db: Database, table: str, action: str) -> str | None:
     In place when the table's primary key has the same columns and, when the action names it (PostgreSQL;
     MySQL calls every primary key PRIMARY), the same name.
     """
+    from . import snapshot
+    from .intent import tokens
+
     toks = tokens(action, db.kind)
     words = [t.upper for t in toks]
     name = toks[2].ident(db.kind) if words[1:2] == ["CONSTRAINT"] and len(toks) > 2 else None

@@ -18,20 +18,33 @@ if TYPE_CHECKING:
 
 _IDC = r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"  # identifier characters (engine.IDC)
 _COMMON = r"(?P<ws>\s+)|(?P<num>[0-9][0-9A-Za-z_.]*)|(?P<word>" + _IDC + "+)"
-_LEXERS = {
-    "mysql": re.compile(
+# Pattern texts, compiled on first use: a run needs one dialect's (compiling all three cost ~10 ms).
+_LEXER_TEXT = {
+    "mysql": (
         _COMMON + r"|(?P<c>#[^\n]*|--(?=\s|$)[^\n]*|/\*(?![!+]|M!)[\s\S]*?\*/|/\*M?!\d*|\*/)"
         r"|(?P<s>'(?:[^'\\]|\\[\s\S]|'')*'|\"(?:[^\"\\]|\\[\s\S]|\"\")*\")|(?P<i>`(?:[^`]|``)*`)|(?P<p>[\s\S])"
     ),
-    "postgresql": re.compile(
+    "postgresql": (
         r"(?P<s>[Ee]'(?:[^'\\]|\\[\s\S]|'')*'|'(?:[^']|'')*')|(?P<dq>\$(?:[A-Za-z_\x80-\uffff][\w\x80-\uffff]*)?\$)"
         r"|(?P<c>--[^\n]*)|(?P<bc>/\*)|" + _COMMON + r"|(?P<i>\"(?:[^\"]|\"\")*\")|(?P<p>[\s\S])"
     ),
-    "sqlite": re.compile(
+    "sqlite": (
         _COMMON + r"|(?P<c>--[^\n]*|/\*[\s\S]*?(?:\*/|$))|(?P<s>'(?:[^']|'')*')"
         r"|(?P<i>\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\])|(?P<p>[\s\S])"
     ),
 }
+_LEXERS: dict[str, re.Pattern[str]] = {}
+
+
+def _lexer(kind: str) -> re.Pattern[str]:
+    """The compiled lexer of database ``kind`` (SQLite's for any other name)."""
+    kind = kind if kind in _LEXER_TEXT else "sqlite"
+    lexer = _LEXERS.get(kind)
+    if lexer is None:
+        lexer = _LEXERS[kind] = re.compile(_LEXER_TEXT[kind])
+    return lexer
+
+
 _PG_COMMENT_EDGE = re.compile(r"/\*|\*/")
 
 
@@ -58,7 +71,7 @@ class Token:
 
 def tokens(text: str, kind: str) -> list[Token]:
     """The statement's significant tokens, comments and whitespace left out."""
-    lexer = _LEXERS.get(kind, _LEXERS["sqlite"])
+    lexer = _lexer(kind)
     out: list[Token] = []
     pos, end = 0, len(text)
     while pos < end:

@@ -13,7 +13,8 @@ import pytest
 from conftest import IN_CI, TempDatabase, make_database, server_url
 from sqlrun.config import parse_url
 from sqlrun.dialects import Database, open_database
-from sqlrun.equivalent import Key, needs_look, parse, primary_key_in_place
+from sqlrun.equivalent import Key, parse, primary_key_in_place
+from sqlrun.tolerance import needs_look
 from sqlrun.equivalent import look as equivalent_look
 from sqlrun.snapshot import diff, table_items, take_url
 from sqlrun.splitter import split

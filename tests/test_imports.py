@@ -142,3 +142,17 @@ def test_splitting_loads_only_the_lexer_asked_for(dialect: str, other: str) -> N
 def test_the_dialect_registry_loads_no_driver_until_a_database_is_opened() -> None:
     loaded = loaded_by("import sqlrun.dialects")
     assert not loaded & {"pymysql", "psycopg", "sqlite3"}, loaded
+
+
+def test_a_run_without_errors_loads_no_tolerance_machinery(tmp_path: Path) -> None:
+    # The runner asks before every ALTER and CREATE whether it adds an unnamed object; hearing "no" must
+    # not import the lexers, the catalog readers or logging (the console reporter never logs).
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "001_t.sql").write_text("CREATE TABLE t (id INTEGER PRIMARY KEY);\nCREATE INDEX t_id ON t (id);\nALTER TABLE t ADD COLUMN n INTEGER;\n")
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    quiet = "import contextlib, io; out = contextlib.redirect_stdout(io.StringIO()); out.__enter__()"
+    run = f"from sqlrun.cli import main; main(['-q', '--database-url', {url!r}, '--dir', {str(folder)!r}])"
+    loaded = loaded_by(f"{quiet}; {run}; out.__exit__(None, None, None)")
+    assert {"sqlrun.runner", "sqlrun.tolerance"} <= loaded
+    assert not loaded & {"sqlrun.intent", "sqlrun.equivalent", "sqlrun.snapshot", "logging", "typing"}, loaded
