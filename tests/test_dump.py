@@ -98,6 +98,9 @@ def test_dump_prints_only_the_schema_and_output_writes_the_same_text(target: Tem
     assert written.code == 0, written.text
     assert (tmp_path / "schema.sql").read_text(encoding="utf-8") == printed.out
     assert "-- Schema" not in written.out  # the file, not stdout, has it
+    assert [p.name for p in tmp_path.iterdir() if p.is_file() and p.suffix != ".db"] == ["schema.sql"]  # no temporary file left
+    missing = cli("dump", "--database-url", target.url, "--output", str(tmp_path / "no" / "schema.sql"))
+    assert missing.code == 2 and "does not exist" in missing.err, missing.text
 
 
 def test_a_database_that_does_not_exist_is_not_dumped_nor_created(tmp_path: Path, cli: Cli) -> None:
