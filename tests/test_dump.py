@@ -460,3 +460,13 @@ def _password_env(url) -> dict[str, str]:
     import os
 
     return {**os.environ, **({"MYSQL_PWD": url.password} if url.password else {})}
+
+
+def test_sqlite_header_numbers_are_part_of_the_dump(cli: Cli, tmp_path: Path, scripts) -> None:
+    source, copy = (next(make_database("sqlite", _mkdir(tmp_path / name))) for name in ("one", "two"))
+    apply(cli, source, scripts({"001_a.sql": "CREATE TABLE a (id INTEGER PRIMARY KEY);\nPRAGMA user_version = 7;\nPRAGMA application_id = 1234;\n"}))
+    text = dump_of(cli, source)
+    assert text.endswith("PRAGMA user_version = 7;\n\nPRAGMA application_id = 1234;\n"), text
+    apply_text(cli, copy, text, tmp_path / "from_dump")
+    assert copy.query("PRAGMA user_version") == [(7,)] and copy.query("PRAGMA application_id") == [(1234,)]
+    assert dump_of(cli, copy) == text

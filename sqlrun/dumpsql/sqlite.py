@@ -23,6 +23,9 @@ WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"""
 # A virtual table (FTS5, R*Tree) makes its shadow tables itself: creating them again would fail.
 SHADOW = "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'"
 KIND_ORDER = {"table": 0, "index": 1, "view": 2, "trigger": 3}
+# Numbers an application keeps in the file's header as part of its schema (its own schema version, its
+# file type); written after the objects, and only when set, as most databases leave them 0.
+HEADER_PRAGMAS = ("user_version", "application_id")
 
 
 def dump(query: Query) -> str:
@@ -30,7 +33,14 @@ def dump(query: Query) -> str:
     skip = SQLRUN_TABLES | _shadow_tables(query)
     rows = [(kind, name, sql) for kind, name, table, sql in query(OBJECTS, ()) if name not in skip and table not in skip]
     rows.sort(key=lambda r: (KIND_ORDER.get(r[0], len(KIND_ORDER)), r[1]))
-    return "\n\n".join(f"{sql.strip()};" for _, _, sql in rows) + ("\n" if rows else "")
+    parts = [f"{sql.strip()};" for _, _, sql in rows] + _header_pragmas(query)
+    return "\n\n".join(parts) + ("\n" if parts else "")
+
+
+def _header_pragmas(query: Query) -> list[str]:
+    """``PRAGMA name = value;`` for each header number that is set."""
+    values = [(name, query(f"PRAGMA main.{name}", ())[0][0]) for name in HEADER_PRAGMAS]
+    return [f"PRAGMA {name} = {int(value)};" for name, value in values if value]
 
 
 def _shadow_tables(query: Query) -> frozenset[str]:
