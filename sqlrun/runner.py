@@ -21,7 +21,7 @@ from .locking import HeldLock, take
 from .model import Options, Result, ScriptResult, ScriptStatus
 from .report import Reporter
 from .scripts import Fingerprint, Script, discover, read_checked, spool
-from .sqltext import first_line, is_use, transaction_control
+from .sqltext import altered_table, created_table, first_line, is_use, transaction_control
 from .waits import LOCK_RETRY_DELAYS, LockWatch, held_by
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
@@ -87,6 +87,8 @@ class _ScriptRun:
     watch: LockWatch | None = None
     attempt: int = 0  # retries of the whole script so far, after a lock wait ran out
     started: float = field(default_factory=time.monotonic)
+    # Tables this attempt's own CREATE TABLE made: nothing unnamed on them predates the script (see _looked_up).
+    created: set[str] = field(default_factory=set)
 
     @property
     def script(self) -> Script:
@@ -970,6 +972,7 @@ def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = 
         part = batch[start:] if start else batch
         outcome = _watched(run, part, finish(len(part)) if finish else None)
         run.executed += outcome.done
+        _note_created(run, part[:outcome.done])
         committed = outcome.committed
         if outcome.error is None:
             break
@@ -993,14 +996,28 @@ def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = 
     return committed
 
 
+def _note_created(run: _ScriptRun, ran: Sequence[Statement]) -> None:
+    """Remember the tables that plain CREATE TABLE statements among ``ran`` made."""
+    for stmt in ran:
+        if stmt.text[:1] in _LOOK_START:
+            table = created_table(stmt.text, run.db.kind)
+            if table is not None:
+                run.created.add(table)
+
+
 def _needs_look(stmt: Statement, kind: str) -> bool:
     """Whether ``stmt`` creates an object without a name, to be looked up in the catalog before it runs (cheap first)."""
     return stmt.text[:1] in _LOOK_START and tolerance.needs_look(stmt.text, kind)
 
 
 def _looked_up(run: _ScriptRun, stmt: Statement) -> bool:
-    """True when ``stmt`` creates an object without a name that the catalog already holds an equivalent of: skipped."""
-    if not _needs_look(stmt, run.db.kind):
+    """True when ``stmt`` creates an object without a name that the catalog already holds an equivalent of: skipped.
+
+    Not asked on a table the script itself has just created: whatever unnamed key it holds was made by this
+    run, and one run builds what it is told to, a duplicate included (as the client builds it). That is also
+    the common first run, where the catalog look would cost a round trip or more per statement.
+    """
+    if not _needs_look(stmt, run.db.kind) or altered_table(stmt.text, run.db.kind) in run.created:
         return False
     reason = tolerance.look(run.db, stmt)
     if reason is None:

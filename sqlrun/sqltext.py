@@ -49,3 +49,34 @@ def transaction_control(text: str) -> str | None:
 def is_use(text: str) -> bool:
     """True for MySQL's USE, which changes the session's current database."""
     return keywords(text, 1) == ("USE",)
+
+
+# A plain CREATE TABLE (IF NOT EXISTS creates nothing when the table is there), and the table an ALTER TABLE
+# or a CREATE INDEX ... ON is about; the name as written, quotes and a schema prefix included.
+_NAME = r"((?:[`\"\[]?[^\s(.`\"\[\]]+[`\"\]]?\.)?[`\"\[]?[^\s(.`\"\[\]]+[`\"\]]?)"
+_CREATES_TABLE = re.compile(r"\s*CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:TEMPORARY\s+|TEMP\s+|UNLOGGED\s+)?TABLE\s+(?!IF\b)" + _NAME, re.IGNORECASE)
+_TABLE_OF = re.compile(
+    r"\s*(?:ALTER\s+(?:ONLINE\s+|IGNORE\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?"
+    r"|CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?ON\s+(?:ONLY\s+)?)" + _NAME,
+    re.IGNORECASE,
+)
+
+
+def created_table(text: str, kind: str) -> str | None:
+    """The table a plain ``CREATE TABLE t`` (not IF NOT EXISTS) makes, as ``table_key`` spells it; else None."""
+    m = _CREATES_TABLE.match(text)
+    return table_key(m.group(1), kind) if m else None
+
+
+def altered_table(text: str, kind: str) -> str | None:
+    """The table an ``ALTER TABLE t`` or ``CREATE INDEX ... ON t`` is about, as ``table_key`` spells it; else None."""
+    m = _TABLE_OF.match(text)
+    return table_key(m.group(1), kind) if m else None
+
+
+def table_key(name: str, kind: str) -> str:
+    """A table name without quotes and schema, folded as the server folds it (PostgreSQL: unquoted to lower case)."""
+    last = name.rsplit(".", 1)[-1]
+    if last[:1] in "`\"[":
+        return last[1:-1]
+    return last if kind == "mysql" else last.lower()
