@@ -10,9 +10,9 @@ The order is by kind, each kind sorted by schema and name (code points, not the 
 schemas, extensions, collations, enums, ranges, domains, composite types, sequences, routines, aggregates,
 operators, tables (a partition or child after its parent), sequence ownership, keys and checks, views (a
 view after those it reads), routines and aggregates that take or return a table's row, indexes, extended
-statistics, CLUSTER ON and REPLICA IDENTITY, triggers, rules, row security, policies, foreign keys, comments.
+statistics, CLUSTER ON, REPLICA IDENTITY and column settings (statistics target, storage, compression), triggers, rules, row security, policies, foreign keys, comments.
 
-Not written: owners, grants, tablespaces, per-column storage and statistics settings, and the rarer kinds
+Not written: owners, grants, tablespaces, and the rarer kinds
 (foreign data wrappers and tables, casts, operator classes, text search, event triggers, publications).
 """
 
@@ -210,6 +210,15 @@ REPLICA_IDENTITY = f"""SELECT n.nspname, c.relname, {REL}, c.relreplident,
   (SELECT quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident)
 FROM {RELATIONS} AND c.relkind IN ('r', 'p') AND c.relreplident <> 'd'"""
 
+# A column's statistics target, storage and compression when not the defaults (statistics target read
+# through to_jsonb: -1 up to PostgreSQL 16, NULL from 17).
+COLUMN_SETTINGS = f"""SELECT n.nspname, c.relname, a.attnum, {REL}, quote_ident(a.attname),
+  nullif(coalesce((to_jsonb(a) ->> 'attstattarget')::int, -1), -1),
+  CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END, nullif(a.attcompression, '')
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid
+WHERE {USERS} AND c.relkind IN ('r', 'p', 'm') AND a.attnum > 0 AND NOT a.attisdropped
+  AND (coalesce((to_jsonb(a) ->> 'attstattarget')::int, -1) <> -1 OR a.attstorage <> t.typstorage OR a.attcompression <> '')"""
+
 ROW_SECURITY = f"""SELECT n.nspname, c.relname, {REL}, c.relforcerowsecurity FROM {RELATIONS} AND c.relrowsecurity"""
 
 POLICIES = f"""SELECT n.nspname, c.relname, p.polname, {REL}, quote_ident(p.polname), p.polpermissive, p.polcmd,
@@ -284,6 +293,8 @@ JOIN pg_namespace n ON n.oid = s.stxnamespace JOIN pg_class c ON c.oid = s.stxre
 NO_BODY_CHECK = "SET check_function_bodies = false;"
 TYPE_RANGE = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
 STATES = {"D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}  # a trigger's or rule's, when not the usual ENABLE
+STORAGES = {"p": "PLAIN", "e": "EXTERNAL", "m": "MAIN", "x": "EXTENDED"}
+COMPRESSIONS = {"p": "pglz", "l": "lz4"}
 REPLICA_IDENTITIES = {"n": "NOTHING", "f": "FULL"}  # else "i": USING INDEX
 POLICY_COMMANDS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 # The first " ON " of an index or trigger definition, the first " TO " of a rule's: the table comes next.
@@ -531,6 +542,11 @@ def _table_settings(query: Query) -> list[str]:
     out = [f"ALTER TABLE {table} CLUSTER ON {index};" for _, _, table, index in _sorted(query(CLUSTER_ON, ()))]
     for _, _, table, identity, index in _sorted(query(REPLICA_IDENTITY, ())):
         out.append(f"ALTER TABLE {table} REPLICA IDENTITY {REPLICA_IDENTITIES.get(identity) or f'USING INDEX {index}'};")
+    for _, _, _, table, column, target, storage, compression in _sorted(query(COLUMN_SETTINGS, ()), 3):
+        settings = [f"SET STATISTICS {target}"] if target is not None else []
+        settings += [f"SET STORAGE {STORAGES[storage]}"] if storage else []
+        settings += [f"SET COMPRESSION {COMPRESSIONS[compression]}"] if compression else []
+        out.append(f"ALTER TABLE {table} " + ", ".join(f"ALTER COLUMN {column} {setting}" for setting in settings) + ";")
     return out
 
 
