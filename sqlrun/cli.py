@@ -456,10 +456,8 @@ def _warn_not_applied(result: DriftResult, reporter: ConsoleReporter) -> None:
 def _show_drift(result: DriftResult, reporter: ConsoleReporter) -> bool:
     """Print each difference (both definitions of a changed object) and a summary line; True when drifted."""
     for d in result.differences:
-        reporter.always(str(d))
-        if d.change == "changed":
-            reporter.always(f"  expected: {d.expected}")
-            reporter.always(f"  actual:   {d.actual}")
+        for line in d.lines():
+            reporter.always(line)
     if result.drifted:
         reporter.always(f"{reporter._paint('diff:', '1;31')} {len(result.differences)} difference(s) between the database and {result.source}")
     else:

@@ -50,6 +50,12 @@ class Drift:
         definition = self.actual if self.change == ADDED else self.expected
         return f"{self.change} {self.subject}" + (f": {definition}" if definition and self.change != CHANGED else "")
 
+    def lines(self) -> tuple[str, ...]:
+        """As ``diff`` prints it: one line, and for a changed object both definitions below it."""
+        if self.change != CHANGED:
+            return (str(self),)
+        return (str(self), f"  expected: {self.expected}", f"  actual:   {self.actual}")
+
 
 @dataclass(frozen=True)
 class DriftResult:
@@ -75,7 +81,7 @@ class DriftResult:
     def raise_for_drift(self) -> None:
         """Raise DriftError (exit code 3) when the schema drifted: one call for a test or a deploy script."""
         if self.drifted:
-            lines = "\n".join(f"  {d}" for d in self.differences)
+            lines = "\n".join(f"  {line}" for d in self.differences for line in d.lines())
             raise DriftError(f"{self.database} differs from {self.source} in {len(self.differences)} object(s):\n{lines}")
 
 

@@ -257,6 +257,8 @@ def test_the_library_raises_for_drift(db: TempDatabase, scripts, cli) -> None:
     args = applied(db, scripts, cli)
     sqlrun.diff(db.url, args[-1]).raise_for_drift()  # nothing to raise
     db.execute("ALTER TABLE users ADD COLUMN nickname VARCHAR(20)")
+    db.execute(REDEFINE_VIEW[db.kind])
     with pytest.raises(sqlrun.DriftError, match="added column users.nickname") as caught:
         sqlrun.diff(db.url, args[-1]).raise_for_drift()
     assert caught.value.exit_code == 3
+    assert "    expected: " in str(caught.value) and "    actual:   " in str(caught.value)  # a changed view's two definitions
