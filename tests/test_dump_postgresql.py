@@ -578,3 +578,4 @@ def test_real_schemas_round_trip_through_sqlrun_and_psql(
     apply_with_psql(another, tmp_path / "dump" / "001_schema.sql")
     assert dump(another) == text
     assert snapshot(another).equivalent(snapshot(db))
+    assert pg_dump_text(another) == pg_dump_text(db)
