@@ -87,7 +87,8 @@ class _ScriptRun:
     watch: LockWatch | None = None
     attempt: int = 0  # retries of the whole script so far, after a lock wait ran out
     started: float = field(default_factory=time.monotonic)
-    # Tables this attempt's own CREATE TABLE made: nothing unnamed on them predates the script (see _looked_up).
+    # Tables this run's own CREATE TABLE made (earlier scripts', and this attempt's): nothing unnamed on them
+    # predates the run (see _looked_up).
     created: set[str] = field(default_factory=set)
 
     @property
@@ -555,13 +556,14 @@ def _apply_locked(
         who = db.whoami()
         results: list[ScriptResult] = []
         db.set_lock_wait(options.lock_wait)
+        made: set[str] = set()  # tables this run created: see _ScriptRun.created
         with LockWatch(db.lock_probe(), options.lock_wait, reporter.info) as watch:
             for script in todo:
                 pending = prepared.get(script.version) or _prepare(
                     script, found.prints[script.version], url.kind, placeholders=_placeholders(url, options)
                 )
                 progress.current = script
-                result = _apply_under(lock, db, pending, who, reporter, watch)
+                result = _apply_under(lock, db, pending, who, reporter, watch, made)
                 if result is not None:
                     results.append(result)
                     progress.applied.append(script.file)
@@ -592,12 +594,13 @@ def _apply_repeatables(
 
 
 def _apply_under(
-    lock: HeldLock, db: Database, pending: _Pending, who: str, reporter: Reporter, watch: LockWatch | None = None
+    lock: HeldLock, db: Database, pending: _Pending, who: str, reporter: Reporter, watch: LockWatch | None = None,
+    made: set[str] | None = None,
 ) -> ScriptResult | None:
     """_apply_script, inside the lease a no-transaction script needs where the lock is taken per transaction."""
     script_lock = lock.for_script(not pending.fingerprint.no_transaction, reporter)
     try:
-        return _apply_script(db, pending, who, reporter, lock, watch)
+        return _apply_script(db, pending, who, reporter, lock, watch, made)
     finally:
         if script_lock is not None:
             script_lock.release()
@@ -608,17 +611,23 @@ class _RetryScript(Exception):
 
 
 def _apply_script(
-    db: Database, pending: _Pending, who: str, reporter: Reporter, lock: HeldLock | None = None, watch: LockWatch | None = None
+    db: Database, pending: _Pending, who: str, reporter: Reporter, lock: HeldLock | None = None, watch: LockWatch | None = None,
+    made: set[str] | None = None,
 ) -> ScriptResult | None:
     """Apply one script, again from its start (after a pause) when its transaction gave up on a lock.
 
-    None when another runner applied it meanwhile (see _applied_meanwhile).
+    None when another runner applied it meanwhile (see _applied_meanwhile). ``made``: the tables earlier
+    scripts of this run created, to which this one's are added once it is applied.
     """
     reporter.script_started(pending.script, pending.count)
     attempt = 0
     while True:
         try:
-            return _attempt(_ScriptRun(db, pending, who, reporter, lock, watch=watch, attempt=attempt))
+            run = _ScriptRun(db, pending, who, reporter, lock, watch=watch, attempt=attempt, created=set(made or ()))
+            result = _attempt(run)
+            if made is not None and result is not None:
+                made |= run.created
+            return result
         except _RetryScript as retry:
             delay = LOCK_RETRY_DELAYS[attempt]
             attempt += 1
@@ -1013,9 +1022,9 @@ def _needs_look(stmt: Statement, kind: str) -> bool:
 def _looked_up(run: _ScriptRun, stmt: Statement) -> bool:
     """True when ``stmt`` creates an object without a name that the catalog already holds an equivalent of: skipped.
 
-    Not asked on a table the script itself has just created: whatever unnamed key it holds was made by this
-    run, and one run builds what it is told to, a duplicate included (as the client builds it). That is also
-    the common first run, where the catalog look would cost a round trip or more per statement.
+    Not asked on a table this run has created: whatever unnamed key it holds was made by this run, and one
+    run builds what it is told to, a duplicate included (as the client builds it). That is also the common
+    first run, where the catalog look would cost a round trip or more per statement.
     """
     if not _needs_look(stmt, run.db.kind) or altered_table(stmt.text, run.db.kind) in run.created:
         return False
