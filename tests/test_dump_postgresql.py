@@ -110,7 +110,7 @@ KINDS = {
         "CREATE TABLE t (id int); CREATE PROCEDURE wipe() LANGUAGE sql AS 'DELETE FROM t'; "
         "CREATE FUNCTION first_t() RETURNS SETOF t LANGUAGE sql AS 'SELECT * FROM t LIMIT 1'",
         [
-            "SET check_function_bodies = false;",
+            "SET search_path = public;\nSET check_function_bodies = false;\n\n",
             "CREATE OR REPLACE FUNCTION extra_add(a integer, b integer DEFAULT 1)\n RETURNS integer\n LANGUAGE sql\n IMMUTABLE\nAS $function$SELECT a + b$function$;",
             "CREATE OR REPLACE PROCEDURE wipe()",
             "CREATE TABLE t (\n    id integer\n);\n\nCREATE OR REPLACE FUNCTION first_t()\n RETURNS SETOF t",
@@ -432,6 +432,25 @@ def test_the_snapshot_sees_a_unique_index_a_foreign_key_leans_on(db: TempDatabas
     empty.execute("CREATE TABLE t (id int PRIMARY KEY, code int); CREATE TABLE r (code int)")
     assert [i.name for i in snapshot(db).items if i.kind == "index"] == ["t_code"]
     assert not snapshot(empty).equivalent(snapshot(db))
+
+
+def test_the_session_s_search_path_changes_nothing_and_is_put_back(db: TempDatabase) -> None:
+    import psycopg
+
+    db.execute("CREATE SCHEMA app; CREATE TABLE app.users (id int PRIMARY KEY); CREATE VIEW app.names AS SELECT id FROM app.users; "
+               "CREATE TABLE t (id int REFERENCES app.users (id))")
+    expected = dump(db)
+    assert expected.startswith("SET search_path = public;\n\n")
+    assert "CREATE VIEW app.names AS\n SELECT users.id\n   FROM app.users;" in expected
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        conn.execute("SET search_path = app, public")
+        assert dump_sql("postgresql", query_of_connection(conn)) == expected
+        assert conn.execute("SHOW search_path").fetchone()[0] == "app, public"
+
+
+def query_of_connection(conn):
+    """A catalog query function on a plain psycopg connection."""
+    return lambda sql, params=(): [tuple(r) for r in conn.execute(sql, tuple(params)).fetchall()]
 
 
 def test_the_order_follows_names_not_creation(db: TempDatabase, empty: TempDatabase) -> None:

@@ -18,6 +18,7 @@ Not written: owners, grants, tablespaces, and the rarer kinds
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import re
 from typing import TYPE_CHECKING, Any, Hashable, Iterable, Sequence
@@ -288,6 +289,12 @@ SELECT 'STATISTICS ' || {_name('n.nspname', 's.stxname')}, quote_literal(d.descr
 FROM pg_description d JOIN pg_statistic_ext s ON d.classoid = 'pg_statistic_ext'::regclass AND d.objoid = s.oid
 JOIN pg_namespace n ON n.oid = s.stxnamespace JOIN pg_class c ON c.oid = s.stxrelid WHERE {USERS}"""
 
+# The server deparses names relative to the reading session's search_path, which the URL (options=-c
+# search_path=...) or a role's setting may have changed: the reading is done with public alone, and the file
+# says so, so that it reads back the same under any client's search_path.
+READ_PATH = "SELECT current_setting('search_path'), set_config('search_path', 'public', false)"
+RESTORE_PATH = "SELECT set_config('search_path', %s, false)"
+SEARCH_PATH = "SET search_path = public;"
 # CREATE TABLE's column defaults and CHECKs may call a function written before the tables it reads: pg_dump
 # turns the body check off too, for the rest of this session only.
 NO_BODY_CHECK = "SET check_function_bodies = false;"
@@ -313,6 +320,16 @@ PUBLIC_HEADS = {
 
 def dump(query: Query) -> str:
     """The schema of the database behind ``query`` as SQL statements, one object per paragraph."""
+    previous = query(READ_PATH, ())[0][0]
+    try:
+        return _dump(query)
+    finally:
+        # Put back even after a failure; in an aborted transaction nothing can be run (and the SET goes with it).
+        with contextlib.suppress(Exception):
+            query(RESTORE_PATH, (previous,))
+
+
+def _dump(query: Query) -> str:
     routines, aggregates = _routines(query), _aggregates(query)
     blocks = [
         *_schemas(query),
@@ -342,8 +359,8 @@ def dump(query: Query) -> str:
         *_constraints(query, foreign=True),
         *_comments(query),
     ]
-    if any(routines.values()):
-        blocks.insert(0, NO_BODY_CHECK)
+    if blocks:
+        blocks.insert(0, SEARCH_PATH + ("\n" + NO_BODY_CHECK if any(routines.values()) else ""))
     return "".join(block + "\n\n" for block in blocks).rstrip("\n") + "\n" if blocks else ""
 
 
