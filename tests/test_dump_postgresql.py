@@ -166,6 +166,20 @@ KINDS = {
             "CREATE UNLOGGED SEQUENCE u;",
         ],
     ),
+    "domains calling functions": (
+        "CREATE FUNCTION is_email(text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$SELECT $1 LIKE '%@%'$$; "
+        "CREATE DOMAIN email AS text CHECK (is_email(VALUE)); CREATE TABLE people (mail email)",
+        ["AS $function$SELECT $1 LIKE '%@%'$function$;\n\nCREATE DOMAIN email AS text CONSTRAINT email_check CHECK (is_email(VALUE));"],
+    ),
+    "event triggers": (
+        "CREATE FUNCTION audit() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN NULL; END $$; "
+        "CREATE EVENT TRIGGER on_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION audit(); "
+        "CREATE EVENT TRIGGER off_ddl ON sql_drop EXECUTE FUNCTION audit(); ALTER EVENT TRIGGER off_ddl DISABLE",
+        [
+            "CREATE EVENT TRIGGER on_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION audit();",
+            "CREATE EVENT TRIGGER off_ddl ON sql_drop EXECUTE FUNCTION audit();\nALTER EVENT TRIGGER off_ddl DISABLE;",
+        ],
+    ),
     "statistics": ("CREATE TABLE t (a int, b int); CREATE STATISTICS t_ab ON a, b FROM t", ["CREATE STATISTICS t_ab ON a, b FROM t;"]),
     "rules": (
         "CREATE TABLE t (id int); CREATE RULE t_keep AS ON DELETE TO t DO INSTEAD NOTHING",
@@ -302,6 +316,10 @@ CREATE POLICY strict ON docs AS RESTRICTIVE TO CURRENT_USER WITH CHECK (id > 0);
 CREATE TABLE docs_log (id int);
 CREATE RULE docs_no_delete AS ON DELETE TO docs_log DO INSTEAD NOTHING;
 CREATE VIEW totals AS SELECT total(id) AS t FROM docs;
+CREATE FUNCTION is_email(text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$SELECT $1 LIKE '%@%'$$;
+CREATE DOMAIN email AS text CHECK (is_email(VALUE));
+CREATE FUNCTION audit() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN NULL; END $$;
+CREATE EVENT TRIGGER on_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION audit();
 """
 
 # Quoted names, nested and default partitions, inheritance, checks NO INHERIT, triggers on views, constraint
@@ -547,6 +565,7 @@ PG_DUMP_TYPES = {
     "ROW SECURITY": r"^ALTER TABLE \S+ ENABLE ROW LEVEL SECURITY;",
     "RULE": r"^CREATE RULE ",
     "STATISTICS": r"^CREATE STATISTICS ",
+    "EVENT TRIGGER": r"^CREATE EVENT TRIGGER ",
 }
 
 
@@ -571,7 +590,7 @@ def test_every_kind_pg_dump_writes_is_in_the_dump(db: TempDatabase) -> None:
         pytest.skip("pg_dump not installed")
     db.execute(EVERYTHING)
     theirs = assert_kinds_like_pg_dump(db, dump(db))
-    assert len(theirs) >= 25, sorted(theirs)
+    assert len(theirs) >= 26, sorted(theirs)
 
 
 POSTGRESQL_CORPORA = [c for c in corpora.CORPORA if c.kind == "postgresql"]

@@ -8,12 +8,13 @@ deparsing writes them for a schema on the search_path); names elsewhere are qual
 
 The order is by kind, each kind sorted by schema and name (code points, not the database's collation):
 schemas, extensions, collations, enums, ranges, domains, composite types, sequences, routines, aggregates,
-operators, tables (a partition or child after its parent), sequence ownership, keys and checks, views (a
-view after those it reads), routines and aggregates that take or return a table's row, indexes, extended
-statistics, CLUSTER ON, REPLICA IDENTITY and column settings (statistics target, storage, compression), triggers, rules, row security, policies, foreign keys, comments.
+domains whose default or check calls one of those routines, operators, tables (a partition or child after
+its parent), sequence ownership, keys and checks, views (a view after those it reads), routines and
+aggregates that take or return a table's row, indexes, extended statistics, CLUSTER ON, REPLICA IDENTITY
+and column settings, triggers, rules, row security, policies, event triggers, foreign keys, comments.
 
-Not written: owners, grants, tablespaces, and the rarer kinds
-(foreign data wrappers and tables, casts, operator classes, text search, event triggers, publications).
+Not written: owners, grants, tablespaces, and the rarer kinds (foreign data wrappers and tables, casts,
+operator classes, text search, publications).
 """
 
 from __future__ import annotations
@@ -79,10 +80,15 @@ ENUMS = f"""SELECT n.nspname, t.typname, {_name('n.nspname', 't.typname')},
   (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)
 FROM {TYPES} AND t.typtype = 'e'"""
 
+# A domain whose default or check calls one of the user's functions waits for the routines.
 DOMAINS = f"""SELECT n.nspname, t.typname, {_name('n.nspname', 't.typname')}, format_type(t.typbasetype, t.typtypmod),
   CASE WHEN t.typcollation <> b.typcollation THEN {COLLATION.format(oid='t.typcollation')} END, t.typdefault, t.typnotnull,
   ARRAY(SELECT 'CONSTRAINT ' || quote_ident(co.conname) || ' ' || pg_get_constraintdef(co.oid) FROM pg_constraint co
-        WHERE co.contypid = t.oid AND co.contype = 'c' ORDER BY co.conname COLLATE "C")
+        WHERE co.contypid = t.oid AND co.contype = 'c' ORDER BY co.conname COLLATE "C"),
+  EXISTS (SELECT 1 FROM pg_depend d JOIN pg_proc p ON p.oid = d.refobjid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+          WHERE d.refclassid = 'pg_proc'::regclass AND pn.nspname <> 'pg_catalog'
+            AND ((d.classid = 'pg_type'::regclass AND d.objid = t.oid)
+                 OR (d.classid = 'pg_constraint'::regclass AND d.objid IN (SELECT oid FROM pg_constraint WHERE contypid = t.oid))))
 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_type b ON b.oid = t.typbasetype
 WHERE {SYSTEM} AND {_not_member('pg_type', 't.oid')} AND t.typtype = 'd'"""
 
@@ -235,6 +241,10 @@ WHERE {USERS} AND r.rulename <> '_RETURN'"""
 STATISTICS = f"""SELECT n.nspname, s.stxname, pg_get_statisticsobjdef(s.oid)
 FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace JOIN pg_class c ON c.oid = s.stxrelid WHERE {USERS}"""
 
+# Event triggers belong to the database, not to a schema; an extension's come back with it.
+EVENT_TRIGGERS = f"""SELECT e.evtname, quote_ident(e.evtname), e.evtevent, e.evttags, e.evtfoid::regproc::text, e.evtenabled
+FROM pg_event_trigger e WHERE {_not_member('pg_event_trigger', 'e.oid')}"""
+
 # COMMENT ON's object, per catalog; the extensions' own objects and comments come back with CREATE EXTENSION.
 RELATION_KINDS = "CASE c.relkind WHEN 'r' THEN 'TABLE' WHEN 'p' THEN 'TABLE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'i' THEN 'INDEX' WHEN 'I' THEN 'INDEX' WHEN 'S' THEN 'SEQUENCE' WHEN 'c' THEN 'TYPE' WHEN 'f' THEN 'FOREIGN TABLE' END"
 COMMENTS = f"""SELECT CASE WHEN d.objsubid > 0 THEN 'COLUMN ' || {REL} || '.' || quote_ident(a.attname) ELSE {RELATION_KINDS} || ' ' || {REL} END,
@@ -330,18 +340,19 @@ def dump(query: Query) -> str:
 
 
 def _dump(query: Query) -> str:
-    routines, aggregates = _routines(query), _aggregates(query)
+    routines, aggregates, domains = _routines(query), _aggregates(query), _domains(query)
     blocks = [
         *_schemas(query),
         *_extensions(query),
         *_collations(query),
         *_enums(query),
         *_ranges(query),
-        *_domains(query),
+        *domains[False],
         *_composites(query),
         *_sequences(query),
         *routines[False],
         *aggregates[False],
+        *domains[True],
         *_operators(query),
         *_tables(query),
         *_owned_by(query),
@@ -356,6 +367,7 @@ def _dump(query: Query) -> str:
         *_rules(query),
         *_row_security(query),
         *_policies(query),
+        *_event_triggers(query),
         *_constraints(query, foreign=True),
         *_comments(query),
     ]
@@ -381,14 +393,15 @@ def _enums(query: Query) -> list[str]:
     return [f"CREATE TYPE {name} AS ENUM ({labels or ''});" for _, _, name, labels in _sorted(query(ENUMS, ()))]
 
 
-def _domains(query: Query) -> list[str]:
-    out = []
-    for _, _, name, base, collation, default, notnull, checks in _sorted(query(DOMAINS, ())):
+def _domains(query: Query) -> dict[bool, list[str]]:
+    """CREATE DOMAIN statements, split by whether they must wait for the routines."""
+    out: dict[bool, list[str]] = {False: [], True: []}
+    for _, _, name, base, collation, default, notnull, checks, after_routines in _sorted(query(DOMAINS, ())):
         parts = [f"CREATE DOMAIN {name} AS {base}"]
         parts += [f"COLLATE {collation}"] if collation else []
         parts += [f"DEFAULT {default}"] if default is not None else []
         parts += ["NOT NULL"] if notnull else []
-        out.append(" ".join(parts + list(checks)) + ";")
+        out[after_routines].append(" ".join(parts + list(checks)) + ";")
     return out
 
 
@@ -595,6 +608,15 @@ def _policies(query: Query) -> list[str]:
         parts += [f"USING ({using})"] if using is not None else []
         parts += [f"WITH CHECK ({check})"] if check is not None else []
         out.append(" ".join(parts) + ";")
+    return out
+
+
+def _event_triggers(query: Query) -> list[str]:
+    out = []
+    for _, name, event, tags, function, enabled in _sorted(query(EVENT_TRIGGERS, ()), 1):
+        when = f" WHEN TAG IN ({', '.join(_literal(tag) for tag in tags)})" if tags else ""
+        state = f"\nALTER EVENT TRIGGER {name} {STATES[enabled]};" if enabled in STATES else ""
+        out.append(f"CREATE EVENT TRIGGER {name} ON {event}{when} EXECUTE FUNCTION {function}();" + state)
     return out
 
 
