@@ -26,7 +26,7 @@ pytestmark = pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 SAMPLE_APP = Path(__file__).resolve().parent.parent / "data" / "migrations"
 
 # One statement or a few per object kind, and what the dump must say about it.
-KINDS = {
+KINDS: dict[str, tuple[str, list[str | re.Pattern[str]]]] = {
     "schema": ("CREATE SCHEMA extra; CREATE TABLE extra.t (a int)", ["CREATE SCHEMA extra;", "CREATE TABLE extra.t ("]),
     "extension": ("CREATE EXTENSION pgcrypto", ["CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public;"]),
     "enum": ("CREATE TYPE mood AS ENUM ('sad', 'it''s ok', 'happy')", ["CREATE TYPE mood AS ENUM ('sad', 'it''s ok', 'happy');"]),
@@ -98,7 +98,8 @@ KINDS = {
     "views": (
         "CREATE TABLE t (id int, name text); CREATE VIEW z_base AS SELECT id, name FROM t; CREATE VIEW a_top AS SELECT id FROM z_base; "
         "CREATE VIEW guarded WITH (security_barrier) AS SELECT id FROM t",
-        ["CREATE VIEW z_base AS\n SELECT t.id,\n    t.name\n   FROM t;\n\nCREATE VIEW a_top AS", "CREATE VIEW guarded WITH (security_barrier=true) AS"],
+        # (z_base first: a_top reads it; the column list as the server deparses it, qualified before PostgreSQL 16)
+        [re.compile(r"CREATE VIEW z_base AS\n SELECT (t\.)?id,\n    (t\.)?name\n   FROM t;\n\nCREATE VIEW a_top AS"), "CREATE VIEW guarded WITH (security_barrier=true) AS"],
     ),
     "materialized views": (
         "CREATE TABLE t (id int); CREATE MATERIALIZED VIEW counted AS SELECT count(*) AS n FROM t; CREATE UNIQUE INDEX counted_n ON counted (n); "
@@ -206,7 +207,7 @@ KINDS = {
             "CREATE OR REPLACE FUNCTION extra.g()",
             "JOIN public.t u ON public.t.id = u.id;",  # a routine's body is the user's text, public. and all
             "CREATE TRIGGER e_g BEFORE INSERT ON extra.e FOR EACH ROW EXECUTE FUNCTION extra.g();",
-            "CREATE VIEW extra.v AS\n SELECT e.id\n   FROM extra.e;",
+            re.compile(r"CREATE VIEW extra\.v AS\n SELECT (e\.)?id\n   FROM extra\.e;"),
         ],
     ),
     "comments": (
@@ -441,7 +442,8 @@ def test_each_object_kind_is_dumped_and_round_trips(kind: str, db: TempDatabase,
     db.execute(script)
     text = assert_round_trip(cli, db, empty, tmp_path / "dump")
     for statement in expected:
-        assert statement in text, f"{statement!r} not in the dump:\n{text}"
+        found = statement.search(text) if isinstance(statement, re.Pattern) else statement in text
+        assert found, f"{statement!r} not in the dump:\n{text}"
 
 
 def test_the_snapshot_sees_a_unique_index_a_foreign_key_leans_on(db: TempDatabase, empty: TempDatabase) -> None:
@@ -459,7 +461,7 @@ def test_the_session_s_search_path_changes_nothing_and_is_put_back(db: TempDatab
                "CREATE TABLE t (id int REFERENCES app.users (id))")
     expected = dump(db)
     assert expected.startswith("SET search_path = public;\n\n")
-    assert "CREATE VIEW app.names AS\n SELECT users.id\n   FROM app.users;" in expected
+    assert re.search(r"CREATE VIEW app\.names AS\n SELECT (users\.)?id\n   FROM app\.users;", expected), expected
     with psycopg.connect(db.url, autocommit=True) as conn:
         conn.execute("SET search_path = app, public")
         assert dump_sql("postgresql", query_of_connection(conn)) == expected
@@ -497,6 +499,23 @@ def test_the_order_follows_names_not_creation(db: TempDatabase, empty: TempDatab
         "COMMENT ON TABLE a IS 'a'",
         "CREATE INDEX b_a ON b (a_id)",
     ]
+    # a column dropped on the way (its attnum stays taken), an enum grown in the middle, a second schema
+    one += [
+        "CREATE TABLE c (a int, b text)",
+        "CREATE TYPE level AS ENUM ('low', 'mid', 'high')",
+        "CREATE SCHEMA s2",
+        "CREATE SEQUENCE s2.n",
+        "CREATE TABLE s2.t (id int)",
+    ]
+    other += [
+        "CREATE TABLE s2.t (id int)",
+        "CREATE SEQUENCE s2.n",
+        "CREATE TABLE c (a int, gone int, b text)",
+        "ALTER TABLE c DROP COLUMN gone",
+        "CREATE TYPE level AS ENUM ('low', 'high')",
+        "ALTER TYPE level ADD VALUE 'mid' BEFORE 'high'",
+    ]
+    other.insert(0, "CREATE SCHEMA s2")
     for statement in one:
         db.execute(statement)
     for statement in other:
