@@ -200,3 +200,16 @@ def test_a_failing_script_is_reported_even_when_the_lock_connection_died_too(db:
     dropper.timer.join()
     assert dropper.dropped
     assert "002_b.sql:2" in str(caught.value) and "no_such_table" in str(caught.value)
+
+
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+def test_a_script_that_releases_the_session_lock_stops_the_run_before_the_next_one(db: TempDatabase, scripts, tmp_path: Path) -> None:
+    # The lock lives on the working session, so only a script's own statement can release it; it is
+    # looked for again after script statements ran, not before every script (one round trip per script).
+    folder = scripts({**THREE, "001_a.sql": THREE["001_a.sql"] + "SELECT pg_advisory_unlock_all();\n"})
+    first = run(tmp_path, "--database-url", db.url, "--dir", str(folder))
+    assert first.code == 5, first.text
+    assert "no longer held by this session" in first.err and "pg_advisory_unlock_all" in first.err
+    assert [r[:3] for r in db.history()] == [(1, "a", "applied")]
+    assert run(tmp_path, "--database-url", db.url, "--dir", str(folder)).code == 0
+    assert [r[0] for r in db.history()] == [1, 2, 3]
