@@ -68,6 +68,17 @@ KINDS: dict[str, tuple[str, list[str | re.Pattern[str]]]] = {
             "ALTER TABLE m ADD CONSTRAINT m_pkey PRIMARY KEY (at);",
         ],
     ),
+    "inherited columns": (
+        "CREATE TABLE m (at date NOT NULL, v int DEFAULT 1, w int DEFAULT 2) PARTITION BY RANGE (at); "
+        "CREATE TABLE m_1 PARTITION OF m (v DEFAULT 5, w NOT NULL) FOR VALUES FROM ('2024-01-01') TO ('2025-01-01'); "
+        "ALTER TABLE ONLY m_1 ALTER COLUMN w DROP DEFAULT; CREATE TABLE base (a int DEFAULT 1); CREATE TABLE kid (b int) INHERITS (base); "
+        "ALTER TABLE kid ALTER COLUMN a SET DEFAULT 9",
+        [
+            "ALTER TABLE ONLY m_1 ALTER COLUMN v SET DEFAULT 5;",
+            "ALTER TABLE ONLY m_1 ALTER COLUMN w DROP DEFAULT, ALTER COLUMN w SET NOT NULL;",
+            "ALTER TABLE ONLY kid ALTER COLUMN a SET DEFAULT 9;",
+        ],
+    ),
     "constraints": (
         "CREATE EXTENSION btree_gist; CREATE TABLE c (id int PRIMARY KEY, email text UNIQUE, r int4range, CHECK (id > 0), "
         "CONSTRAINT no_overlap EXCLUDE USING gist (r WITH &&), CONSTRAINT later UNIQUE (email, id) DEFERRABLE INITIALLY DEFERRED)",
@@ -363,6 +374,10 @@ CREATE MATERIALIZED VIEW "Mat" AS SELECT count(*) FROM "User";
 COMMENT ON COLUMN "User"."order" IS 'order';
 COMMENT ON TYPE "My Schema"."Status" IS 'status';
 ALTER TABLE standalone ALTER COLUMN region SET STORAGE MAIN, ALTER COLUMN region SET COMPRESSION pglz;
+CREATE TABLE mm (at date NOT NULL, v int DEFAULT 1, w int DEFAULT 2) PARTITION BY RANGE (at);
+CREATE TABLE mm_1 PARTITION OF mm (v DEFAULT 5, w NOT NULL) FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+ALTER TABLE ONLY mm_1 ALTER COLUMN w DROP DEFAULT;
+ALTER TABLE kid ALTER COLUMN a SET DEFAULT 9;
 """
 
 

@@ -10,8 +10,8 @@ The order is by kind, each kind sorted by schema and name (code points, not the 
 schemas, extensions, collations, enums, ranges, domains, composite types, sequences, routines, aggregates,
 domains whose default or check calls one of those routines, operators, tables (a partition or child after
 its parent), sequence ownership, keys and checks, views (a view after those it reads), routines and
-aggregates that take or return a table's row, indexes, extended statistics, CLUSTER ON, REPLICA IDENTITY
-and column settings, triggers, rules, row security, policies, event triggers, foreign keys, comments.
+aggregates that take or return a table's row, indexes, extended statistics, CLUSTER ON, REPLICA IDENTITY,
+an inherited column's own default or NOT NULL, column settings, triggers, rules, row security, policies, event triggers, foreign keys, comments.
 
 Not written: owners, grants, tablespaces, and the rarer kinds (foreign data wrappers and tables, casts,
 operator classes, text search, publications).
@@ -225,6 +225,18 @@ COLUMN_SETTINGS = f"""SELECT n.nspname, c.relname, a.attnum, {REL}, quote_ident(
 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid
 WHERE {USERS} AND c.relkind IN ('r', 'p', 'm') AND a.attnum > 0 AND NOT a.attisdropped
   AND (coalesce((to_jsonb(a) ->> 'attstattarget')::int, -1) <> -1 OR a.attstorage <> t.typstorage OR a.attcompression <> '')"""
+
+# An inherited column (a partition's, an INHERITS child's) comes with its parent's default and NOT NULL:
+# what the child has otherwise is set on it alone.
+PARENT_COLUMN = """FROM pg_inherits i JOIN pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname
+  LEFT JOIN pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum WHERE i.inhrelid = c.oid"""
+INHERITED_COLUMNS = f"""SELECT * FROM (SELECT n.nspname, c.relname, a.attnum, {REL}, quote_ident(a.attname),
+  pg_get_expr(ad.adbin, ad.adrelid) AS own, (SELECT pg_get_expr(pd.adbin, pd.adrelid) {PARENT_COLUMN} ORDER BY i.inhseqno LIMIT 1) AS parent,
+  a.attnotnull AND NOT coalesce((SELECT bool_or(pa.attnotnull) {PARENT_COLUMN}), false) AS not_null
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+WHERE {USERS} AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND NOT a.attislocal AND a.attgenerated = '') x
+WHERE own IS DISTINCT FROM parent OR not_null"""
 
 ROW_SECURITY = f"""SELECT n.nspname, c.relname, {REL}, c.relforcerowsecurity FROM {RELATIONS} AND c.relrowsecurity"""
 
@@ -572,6 +584,10 @@ def _table_settings(query: Query) -> list[str]:
     out = [f"ALTER TABLE {table} CLUSTER ON {index};" for _, _, table, index in _sorted(query(CLUSTER_ON, ()))]
     for _, _, table, identity, index in _sorted(query(REPLICA_IDENTITY, ())):
         out.append(f"ALTER TABLE {table} REPLICA IDENTITY {REPLICA_IDENTITIES.get(identity) or f'USING INDEX {index}'};")
+    for _, _, _, table, column, own, parent, not_null in _sorted(query(INHERITED_COLUMNS, ()), 3):
+        settings = [f"SET DEFAULT {own}" if own is not None else "DROP DEFAULT"] if own != parent else []
+        settings += ["SET NOT NULL"] if not_null else []
+        out.append(f"ALTER TABLE ONLY {table} " + ", ".join(f"ALTER COLUMN {column} {setting}" for setting in settings) + ";")
     for _, _, _, table, column, target, storage, compression in _sorted(query(COLUMN_SETTINGS, ()), 3):
         settings = [f"SET STATISTICS {target}"] if target is not None else []
         settings += [f"SET STORAGE {STORAGES[storage]}"] if storage else []
