@@ -69,6 +69,9 @@ class SQLiteDatabase(Database):
 
     kind = "sqlite"
     has_outside_statements = True
+    # No round trip to save, but the runner's work per batch (the lock watch, the interrupt and tolerance
+    # checks) is paid per statement at 1: 100,000 INSERTs spent ~10% of their CPU there.
+    batch_statements = 500
 
     def __init__(self, url: DatabaseURL, conn: sqlite3.Connection, path: str | None) -> None:
         super().__init__(url)
