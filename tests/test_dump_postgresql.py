@@ -128,6 +128,14 @@ KINDS: dict[str, tuple[str, list[str | re.Pattern[str]]]] = {
             "CREATE TABLE t (\n    id integer\n);\n\nCREATE OR REPLACE FUNCTION first_t()\n RETURNS SETOF t",
         ],
     ),
+    "views and routines on rows": (
+        "CREATE TABLE t (id int, name text); CREATE FUNCTION first_t() RETURNS SETOF t LANGUAGE sql AS 'SELECT * FROM t LIMIT 1'; "
+        "CREATE VIEW a_firsts AS SELECT id FROM first_t(); CREATE VIEW names AS SELECT name FROM t; "
+        "CREATE FUNCTION b_names() RETURNS SETOF names LANGUAGE sql AS 'SELECT * FROM names'; CREATE VIEW c_all AS SELECT name FROM b_names()",
+        # a view after the routine it calls, a routine after the view whose rows it returns; of what is ready, views
+        # first, then by name
+        [re.compile(r"CREATE VIEW names(.|\n)*FUNCTION b_names\(\)(.|\n)*CREATE VIEW c_all(.|\n)*FUNCTION first_t\(\)(.|\n)*CREATE VIEW a_firsts")],
+    ),
     "triggers": (
         "CREATE TABLE t (id int, note text); CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := 'x'; RETURN NEW; END $$; "
         "CREATE TRIGGER t_touch BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch(); "
@@ -449,6 +457,12 @@ def test_the_sample_app_round_trips(db: TempDatabase, empty: TempDatabase, tmp_p
     # one statement per object, a blank line between objects, a newline at the end
     assert text.endswith(";\n") and not text.endswith("\n\n")
     assert all(block.rstrip().endswith(";") for block in text.split("\n\n"))
+
+
+def test_an_empty_database_dumps_to_nothing(db: TempDatabase, cli, scripts) -> None:
+    assert dump(db) == ""
+    sqlrun_apply(cli, db, scripts({"001_nothing.sql": "SELECT 1;\n"}))  # sqlrun's own tables are not the schema
+    assert dump(db) == ""
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

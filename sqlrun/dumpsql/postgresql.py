@@ -9,8 +9,8 @@ deparsing writes them for a schema on the search_path); names elsewhere are qual
 The order is by kind, each kind sorted by schema and name (code points, not the database's collation):
 schemas, extensions, collations, enums, ranges, domains, composite types, sequences, routines, aggregates,
 domains whose default or check calls one of those routines, operators, tables (a partition or child after
-its parent), sequence ownership, keys and checks, views (a view after those it reads), routines and
-aggregates that take or return a table's row, indexes, extended statistics, CLUSTER ON, REPLICA IDENTITY,
+its parent), sequence ownership, keys and checks, views together with the routines and aggregates that
+take or return a table's or view's row (each after the views and routines it reads), indexes, extended statistics, CLUSTER ON, REPLICA IDENTITY,
 an inherited column's own default or NOT NULL, column settings, triggers, rules, row security, policies, event triggers, foreign keys, comments.
 
 Not written: owners, grants, tablespaces, and the rarer kinds (foreign data wrappers and tables, casts,
@@ -22,13 +22,16 @@ from __future__ import annotations
 import contextlib
 import heapq
 import re
-from typing import TYPE_CHECKING, Any, Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from ..catalog.postgresql import SYSTEM
 from ..snapshot import SQLRUN_TABLES
 
 if TYPE_CHECKING:
     from ..catalog import Query
+
+Node = tuple[str, int]  # ("r", a relation's oid) or ("p", a routine's): to order the late lot, never written
+Routine = tuple[bool, Node, tuple, str]  # written after the tables?, its node, its sort key, its text
 
 
 
@@ -133,12 +136,12 @@ NOT_INTERNAL = "NOT EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = 'pg_proc
 # A routine whose arguments or result name a table's row type must wait for that table.
 AFTER_TABLES = """EXISTS (SELECT 1 FROM pg_depend d JOIN pg_type t ON t.oid = d.refobjid JOIN pg_class r ON r.oid = t.typrelid
   WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_type'::regclass AND r.relkind <> 'c')"""
-ROUTINES = f"""SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid), {AFTER_TABLES}
+ROUTINES = f"""SELECT p.oid, n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid), {AFTER_TABLES}
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE p.prokind IN ('f', 'p', 'w') AND {SYSTEM} AND {_not_member('pg_proc', 'p.oid')} AND {NOT_INTERNAL}"""
 
 
-AGGREGATES = f"""SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), {_name('n.nspname', 'p.proname')},
+AGGREGATES = f"""SELECT p.oid, n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), {_name('n.nspname', 'p.proname')},
   pg_get_function_arguments(p.oid), array_remove(ARRAY[
     {_function('a.aggtransfn', 'SFUNC')}, 'STYPE = ' || format_type(a.aggtranstype, NULL),
     {_function('a.aggfinalfn', 'FINALFUNC')}, CASE WHEN a.aggfinalextra THEN 'FINALFUNC_EXTRA' END,
@@ -200,10 +203,15 @@ JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USERS} AND NOT EXISTS (SELE
 VIEWS = f"""SELECT c.oid, n.nspname, c.relname, {REL}, c.relkind, pg_get_viewdef(c.oid), c.reloptions, c.relispopulated
 FROM {RELATIONS} AND c.relkind IN ('v', 'm')"""
 
-# What each view's rewrite rule reads: the views it must follow.
-VIEW_DEPENDENCIES = """SELECT DISTINCT r.ev_class, d.refobjid FROM pg_rewrite r
-JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
-WHERE d.refobjid <> r.ev_class"""
+# Views and the routines that must wait for the tables are written as one lot, each after what it needs:
+# the relations and routines a view's rule reads ('r' a relation, 'p' a routine), the views whose row
+# type a routine takes or returns.
+LATE_DEPENDENCIES = """SELECT DISTINCT 'r', r.ev_class, CASE WHEN d.refclassid = 'pg_class'::regclass THEN 'r' ELSE 'p' END, d.refobjid
+FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+WHERE d.refclassid IN ('pg_class'::regclass, 'pg_proc'::regclass) AND d.refobjid <> r.ev_class
+UNION
+SELECT 'p', d.objid, 'r', t.typrelid FROM pg_depend d JOIN pg_type t ON t.oid = d.refobjid
+WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_type'::regclass AND t.typrelid <> 0"""
 
 # A partition's copy of its parent's trigger comes back with the parent's.
 TRIGGERS = f"""SELECT n.nspname, c.relname, tg.tgname, {REL}, quote_ident(tg.tgname), pg_get_triggerdef(tg.oid), tg.tgenabled
@@ -325,6 +333,7 @@ STATES = {"D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}  # a trig
 STORAGES = {"p": "PLAIN", "e": "EXTERNAL", "m": "MAIN", "x": "EXTENDED"}
 COMPRESSIONS = {"p": "pglz", "l": "lz4"}
 REPLICA_IDENTITIES = {"n": "NOTHING", "f": "FULL"}  # else "i": USING INDEX
+VIEW, FUNCTION, AGGREGATE = 0, 1, 2  # the order of kinds among routines, and among the late lot
 POLICY_COMMANDS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 # The first " ON " of an index or trigger definition, the first " TO " of a rule's: the table comes next.
 _ON_ONLY = re.compile(r"^(CREATE (?:UNIQUE )?INDEX (?:(?! ON ).)* ON )ONLY ")
@@ -352,7 +361,7 @@ def dump(query: Query) -> str:
 
 
 def _dump(query: Query) -> str:
-    routines, aggregates, domains = _routines(query), _aggregates(query), _domains(query)
+    routines, domains = _routines(query) + _aggregates(query), _domains(query)
     blocks = [
         *_schemas(query),
         *_extensions(query),
@@ -362,16 +371,13 @@ def _dump(query: Query) -> str:
         *domains[False],
         *_composites(query),
         *_sequences(query),
-        *routines[False],
-        *aggregates[False],
+        *(text for after, _, _, text in sorted(routines, key=_key) if not after),
         *domains[True],
         *_operators(query),
         *_tables(query),
         *_owned_by(query),
         *_constraints(query, foreign=False),
-        *_views(query),
-        *routines[True],
-        *aggregates[True],
+        *_views_and_late_routines(query, [r[1:] for r in routines if r[0]]),
         *_indexes(query),
         *_statistics(query),
         *_table_settings(query),
@@ -384,7 +390,7 @@ def _dump(query: Query) -> str:
         *_comments(query),
     ]
     if blocks:
-        blocks.insert(0, SEARCH_PATH + ("\n" + NO_BODY_CHECK if any(routines.values()) else ""))
+        blocks.insert(0, SEARCH_PATH + ("\n" + NO_BODY_CHECK if any(key[0] == FUNCTION for _, _, key, _ in routines) else ""))
     return "".join(block + "\n\n" for block in blocks).rstrip("\n") + "\n" if blocks else ""
 
 
@@ -446,20 +452,22 @@ def _sequence_options(typ: str, start: int, step: int, low: int, high: int, cach
     return out + (["CYCLE"] if cycle else [])
 
 
-def _routines(query: Query) -> dict[bool, list[str]]:
-    """CREATE FUNCTION/PROCEDURE statements, split by whether they must wait for the tables."""
-    out: dict[bool, list[str]] = {False: [], True: []}
-    for _, _, _, definition, after_tables in _sorted(query(ROUTINES, ()), 3):
-        out[after_tables].append(_unqualified("routine", definition.rstrip()) + ";")
+def _routines(query: Query) -> list[Routine]:
+    """CREATE FUNCTION/PROCEDURE statements, each with whether it must wait for the tables."""
+    rows = query(ROUTINES, ())
+    return [(late, ("p", oid), (FUNCTION, schema, name, args), _unqualified("routine", text.rstrip()) + ";") for oid, schema, name, args, text, late in rows]
+
+
+def _aggregates(query: Query) -> list[Routine]:
+    """CREATE AGGREGATE statements, each with whether it must wait for the tables."""
+    out = []
+    for oid, schema, raw, args, name, arguments, options, late in query(AGGREGATES, ()):
+        out.append((late, ("p", oid), (AGGREGATE, schema, raw, args), f"CREATE AGGREGATE {name}({arguments or '*'}) ({_lines(options)});"))
     return out
 
 
-def _aggregates(query: Query) -> dict[bool, list[str]]:
-    """CREATE AGGREGATE statements, split by whether they must wait for the tables."""
-    out: dict[bool, list[str]] = {False: [], True: []}
-    for _, _, _, name, arguments, options, after_tables in _sorted(query(AGGREGATES, ()), 3):
-        out[after_tables].append(f"CREATE AGGREGATE {name}({arguments or '*'}) ({_lines(options)});")
-    return out
+def _key(routine: Routine) -> tuple:
+    return routine[2]
 
 
 def _operators(query: Query) -> list[str]:
@@ -547,14 +555,16 @@ def _constraints(query: Query, *, foreign: bool) -> list[str]:
     return [f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition};" for _, _, _, table, name, _, definition in _sorted(rows, 3)]
 
 
-def _views(query: Query) -> list[str]:
-    views = {row[0]: row for row in query(VIEWS, ())}
-    needs: dict[Any, set[Any]] = {oid: set() for oid in views}
-    for view, used in query(VIEW_DEPENDENCIES, ()):
-        if view in views and used in views:
-            needs[view].add(used)
-    order = _ordered({oid: (row[1], row[2]) for oid, row in views.items()}, needs)
-    return [_view(*views[oid][3:]) for oid in order]
+def _views_and_late_routines(query: Query, routines: list[tuple[Node, tuple, str]]) -> list[str]:
+    """Views, and routines on a table's or view's row type, each after what it reads (else by kind and name)."""
+    lot = {node: (key, text) for node, key, text in routines}
+    for oid, schema, raw, *view in query(VIEWS, ()):
+        lot[("r", oid)] = ((VIEW, schema, raw, ""), _view(*view))
+    needs: dict[Node, set[Node]] = {node: set() for node in lot}
+    for kind, oid, needed_kind, needed in query(LATE_DEPENDENCIES, ()):
+        if (kind, oid) in lot:
+            needs[(kind, oid)].add((needed_kind, needed))
+    return [lot[node][1] for node in _ordered({node: key for node, (key, _) in lot.items()}, needs)]
 
 
 def _view(name: str, kind: str, definition: str, options: list[str] | None, populated: bool) -> str:
@@ -645,12 +655,12 @@ def _unqualified(kind: str, definition: str) -> str:
     return PUBLIC_HEADS[kind].sub(r"\1", definition, count=1)
 
 
-def _ordered(keys: dict[Hashable, tuple], needs: dict[Hashable, set[Hashable]]) -> list[Hashable]:
+def _ordered(keys: dict[Any, tuple], needs: dict[Any, set[Any]]) -> list[Any]:
     """``keys`` sorted by their sort key, each after the ones it needs (a cycle, impossible in a catalog, breaks by key)."""
     waiting = {k: set(needs.get(k, ())) & keys.keys() for k in keys}
     ready = [(keys[k], k) for k in keys if not waiting[k]]
     heapq.heapify(ready)
-    out: list[Hashable] = []
+    out: list[Any] = []
     while len(out) < len(keys):
         if not ready:  # a cycle: take the first of what is left
             first = min((k for k in keys if k not in out), key=lambda k: keys[k])
