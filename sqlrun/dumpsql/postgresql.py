@@ -9,9 +9,10 @@ deparsing writes them for a schema on the search_path); names elsewhere are qual
 The order is by kind, each kind sorted by schema and name (code points, not the database's collation):
 schemas, extensions, collations, enums, ranges, domains, composite types, sequences, routines, aggregates,
 domains whose default or check calls one of those routines, operators, tables (a partition or child after
-its parent), sequence ownership, keys and checks, views together with the routines and aggregates that
-take or return a table's or view's row (each after the views and routines it reads), indexes, extended statistics, CLUSTER ON, REPLICA IDENTITY,
-an inherited column's own default or NOT NULL, column settings, triggers, rules, row security, policies, event triggers, foreign keys, comments.
+its parent), sequence ownership, keys and checks, views together with the routines and aggregates that take
+or return a table's or view's row (each after the views and routines it reads), indexes, extended
+statistics, CLUSTER ON, REPLICA IDENTITY, an inherited column's own default or NOT NULL, column settings,
+triggers, rules, row security, policies, event triggers, foreign keys, comments.
 
 Not written: owners, grants, tablespaces, and the rarer kinds (foreign data wrappers and tables, casts,
 operator classes, text search, publications).
@@ -197,7 +198,8 @@ WHERE {USERS} AND co.contype IN ('p', 'u', 'c', 'x', 'f') AND co.conislocal AND 
 # Indexes behind a key or an exclusion come back with the constraint; a partition's copy with its parent's.
 INDEXES = f"""SELECT n.nspname, c.relname, ic.relname, pg_get_indexdef(i.indexrelid), c.relkind
 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USERS} AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x'))
+JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USERS}
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x'))
   AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)"""
 
 VIEWS = f"""SELECT c.oid, n.nspname, c.relname, {REL}, c.relkind, pg_get_viewdef(c.oid), c.reloptions, c.relispopulated
@@ -266,7 +268,8 @@ EVENT_TRIGGERS = f"""SELECT e.evtname, quote_ident(e.evtname), e.evtevent, e.evt
 FROM pg_event_trigger e WHERE {_not_member('pg_event_trigger', 'e.oid')}"""
 
 # COMMENT ON's object, per catalog; the extensions' own objects and comments come back with CREATE EXTENSION.
-RELATION_KINDS = "CASE c.relkind WHEN 'r' THEN 'TABLE' WHEN 'p' THEN 'TABLE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'i' THEN 'INDEX' WHEN 'I' THEN 'INDEX' WHEN 'S' THEN 'SEQUENCE' WHEN 'c' THEN 'TYPE' WHEN 'f' THEN 'FOREIGN TABLE' END"
+RELATION_KINDS = """CASE c.relkind WHEN 'r' THEN 'TABLE' WHEN 'p' THEN 'TABLE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+  WHEN 'i' THEN 'INDEX' WHEN 'I' THEN 'INDEX' WHEN 'S' THEN 'SEQUENCE' WHEN 'c' THEN 'TYPE' WHEN 'f' THEN 'FOREIGN TABLE' END"""
 COMMENTS = f"""SELECT CASE WHEN d.objsubid > 0 THEN 'COLUMN ' || {REL} || '.' || quote_ident(a.attname) ELSE {RELATION_KINDS} || ' ' || {REL} END,
   quote_literal(d.description)
 FROM pg_description d JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace
