@@ -597,16 +597,30 @@ def _table_settings(query: Query) -> list[str]:
     out = [f"ALTER TABLE {table} CLUSTER ON {index};" for _, _, table, index in _sorted(query(CLUSTER_ON, ()))]
     for _, _, table, identity, index in _sorted(query(REPLICA_IDENTITY, ())):
         out.append(f"ALTER TABLE {table} REPLICA IDENTITY {REPLICA_IDENTITIES.get(identity) or f'USING INDEX {index}'};")
+    return out + _inherited_columns(query) + _column_settings(query)
+
+
+def _inherited_columns(query: Query) -> list[str]:
+    out = []
     for _, _, _, table, column, own, parent, not_null in _sorted(query(INHERITED_COLUMNS, ()), 3):
         settings = [f"SET DEFAULT {own}" if own is not None else "DROP DEFAULT"] if own != parent else []
-        settings += ["SET NOT NULL"] if not_null else []
-        out.append(f"ALTER TABLE ONLY {table} " + ", ".join(f"ALTER COLUMN {column} {setting}" for setting in settings) + ";")
+        out.append(_alter_column(f"ONLY {table}", column, settings + (["SET NOT NULL"] if not_null else [])))
+    return out
+
+
+def _column_settings(query: Query) -> list[str]:
+    out = []
     for _, _, _, table, column, target, storage, compression in _sorted(query(COLUMN_SETTINGS, ()), 3):
         settings = [f"SET STATISTICS {target}"] if target is not None else []
         settings += [f"SET STORAGE {STORAGES[storage]}"] if storage else []
         settings += [f"SET COMPRESSION {COMPRESSIONS[compression]}"] if compression else []
-        out.append(f"ALTER TABLE {table} " + ", ".join(f"ALTER COLUMN {column} {setting}" for setting in settings) + ";")
+        out.append(_alter_column(table, column, settings))
     return out
+
+
+def _alter_column(table: str, column: str, settings: list[str]) -> str:
+    """One ALTER TABLE with an ALTER COLUMN action per setting."""
+    return f"ALTER TABLE {table} " + ", ".join(f"ALTER COLUMN {column} {setting}" for setting in settings) + ";"
 
 
 def _statistics(query: Query) -> list[str]:
