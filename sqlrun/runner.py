@@ -90,6 +90,7 @@ class _ScriptRun:
     # Tables this run's own CREATE TABLE made (earlier scripts', and this attempt's): nothing unnamed on them
     # predates the run (see _looked_up).
     created: set[str] = field(default_factory=set)
+    lock_seen: bool = False  # the lock was checked and nothing was sent since (see _check_lock)
 
     @property
     def script(self) -> Script:
@@ -749,9 +750,14 @@ def _run_outside(run: _ScriptRun, stmt: Statement, when: str, *, count: bool = T
 
 
 def _check_lock(run: _ScriptRun) -> None:
-    """Stop before a script or a commit when the migration lock is no longer held."""
-    if run.lock is not None:
+    """Stop before a script or a commit when the migration lock is no longer held.
+
+    Not asked twice with nothing sent in between: a script of one batch is checked once, not once before it
+    and again before the batch that carries its COMMIT (a round trip each on MySQL).
+    """
+    if run.lock is not None and not run.lock_seen:
         run.lock.check()
+        run.lock_seen = True
 
 
 def _applied_meanwhile(run: _ScriptRun) -> bool:
@@ -1063,6 +1069,7 @@ def _statement_failed(run: _ScriptRun, failed: Statement, cause: BaseException, 
 def _watched(run: _ScriptRun, part: list[Statement], row: HistoryRow | None) -> BatchOutcome:
     """Run a batch while the lock watcher may name what it waits for."""
     _stop_if_interrupted(run)
+    run.lock_seen = False
     if run.watch is None:
         outcome = run.db.run_batch(part, row)
     else:
