@@ -200,6 +200,12 @@ KINDS: dict[str, tuple[str, list[str | re.Pattern[str]]]] = {
             "CREATE EVENT TRIGGER off_ddl ON sql_drop EXECUTE FUNCTION audit();\nALTER EVENT TRIGGER off_ddl DISABLE;",
         ],
     ),
+    "casts": (
+        "CREATE TYPE money2 AS (cents bigint); CREATE FUNCTION to_money2(bigint) RETURNS money2 LANGUAGE sql AS 'SELECT ROW($1)::money2'; "
+        "CREATE CAST (bigint AS money2) WITH FUNCTION to_money2(bigint) AS ASSIGNMENT; CREATE DOMAIN label AS text; "
+        "CREATE CAST (money2 AS text) WITH INOUT",
+        ["CREATE CAST (bigint AS money2) WITH FUNCTION to_money2(bigint) AS ASSIGNMENT;", "CREATE CAST (money2 AS text) WITH INOUT;"],
+    ),
     "statistics": ("CREATE TABLE t (a int, b int); CREATE STATISTICS t_ab ON a, b FROM t", ["CREATE STATISTICS t_ab ON a, b FROM t;"]),
     "rules": (
         "CREATE TABLE t (id int); CREATE RULE t_keep AS ON DELETE TO t DO INSTEAD NOTHING",
@@ -340,6 +346,7 @@ CREATE FUNCTION is_email(text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$SELEC
 CREATE DOMAIN email AS text CHECK (is_email(VALUE));
 CREATE FUNCTION audit() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN NULL; END $$;
 CREATE EVENT TRIGGER on_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION audit();
+CREATE CAST (extra.pair AS text) WITH INOUT AS IMPLICIT;
 """
 
 # Quoted names, nested and default partitions, inheritance, checks NO INHERIT, triggers on views, constraint
@@ -614,6 +621,7 @@ PG_DUMP_TYPES = {
     "RULE": r"^CREATE RULE ",
     "STATISTICS": r"^CREATE STATISTICS ",
     "EVENT TRIGGER": r"^CREATE EVENT TRIGGER ",
+    "CAST": r"^CREATE CAST ",
 }
 
 
@@ -638,7 +646,7 @@ def test_every_kind_pg_dump_writes_is_in_the_dump(db: TempDatabase) -> None:
         pytest.skip("pg_dump not installed")
     db.execute(EVERYTHING)
     theirs = assert_kinds_like_pg_dump(db, dump(db))
-    assert len(theirs) >= 26, sorted(theirs)
+    assert len(theirs) >= 27, sorted(theirs)
 
 
 POSTGRESQL_CORPORA = [c for c in corpora.CORPORA if c.kind == "postgresql"]

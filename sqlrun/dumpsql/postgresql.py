@@ -8,14 +8,14 @@ deparsing writes them for a schema on the search_path); names elsewhere are qual
 
 The order is by kind, each kind sorted by schema and name (code points, not the database's collation):
 schemas, extensions, collations, enums, ranges, domains, composite types, sequences, routines, aggregates,
-domains whose default or check calls one of those routines, operators, tables (a partition or child after
+domains whose default or check calls one of those routines, operators, casts, tables (a partition or child after
 its parent), sequence ownership, keys and checks, views together with the routines and aggregates that take
 or return a table's or view's row (each after the views and routines it reads), indexes, extended
 statistics, CLUSTER ON, REPLICA IDENTITY, an inherited column's own default or NOT NULL, column settings,
 triggers, rules, row security, policies, event triggers, foreign keys, comments.
 
-Not written: owners, grants, tablespaces, and the rarer kinds (foreign data wrappers and tables, casts,
-operator classes, text search, publications).
+Not written: owners, grants, tablespaces, and the rarer kinds (foreign data wrappers and tables, operator
+classes, text search, publications).
 """
 
 from __future__ import annotations
@@ -167,6 +167,13 @@ OPERATORS = f"""SELECT n.nspname, o.oprname, format_type(o.oprleft, NULL), forma
     CASE WHEN o.oprcanhash THEN 'HASHES' END, CASE WHEN o.oprcanmerge THEN 'MERGES' END], NULL)
 FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
 WHERE {SYSTEM} AND {_not_member('pg_operator', 'o.oid')}"""
+
+# The casts the user made: OIDs below 16384 are the server's own, and a range's cast to its multirange
+# comes with CREATE TYPE (an internal dependency).
+CASTS = f"""SELECT format_type(c.castsource, NULL), format_type(c.casttarget, NULL), c.castmethod,
+  CASE WHEN c.castfunc <> 0 THEN c.castfunc::regprocedure::text END, c.castcontext
+FROM pg_cast c WHERE c.oid >= 16384 AND {_not_member('pg_cast', 'c.oid')}
+  AND NOT EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = 'pg_cast'::regclass AND i.objid = c.oid AND i.deptype = 'i')"""
 
 TABLES = f"""SELECT c.oid, n.nspname, c.relname, {REL}, c.relkind, c.relpersistence, c.reloptions,
   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
@@ -337,6 +344,7 @@ STORAGES = {"p": "PLAIN", "e": "EXTERNAL", "m": "MAIN", "x": "EXTENDED"}
 COMPRESSIONS = {"p": "pglz", "l": "lz4"}
 REPLICA_IDENTITIES = {"n": "NOTHING", "f": "FULL"}  # else "i": USING INDEX
 VIEW, FUNCTION, AGGREGATE = 0, 1, 2  # the order of kinds among routines, and among the late lot
+CAST_CONTEXTS = {"a": " AS ASSIGNMENT", "i": " AS IMPLICIT"}  # else "e": explicit only
 POLICY_COMMANDS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 # The first " ON " of an index or trigger definition, the first " TO " of a rule's: the table comes next.
 _ON_ONLY = re.compile(r"^(CREATE (?:UNIQUE )?INDEX (?:(?! ON ).)* ON )ONLY ")
@@ -377,6 +385,7 @@ def _dump(query: Query) -> str:
         *(text for after, _, _, text in sorted(routines, key=_key) if not after),
         *domains[True],
         *_operators(query),
+        *_casts(query),
         *_tables(query),
         *_owned_by(query),
         *_constraints(query, foreign=False),
@@ -475,6 +484,14 @@ def _key(routine: Routine) -> tuple:
 
 def _operators(query: Query) -> list[str]:
     return [f"CREATE OPERATOR {name} ({', '.join(options)});" for *_, name, options in _sorted(query(OPERATORS, ()), 4)]
+
+
+def _casts(query: Query) -> list[str]:
+    out = []
+    for source, target, method, function, context in _sorted(query(CASTS, ())):
+        how = {"f": f"WITH FUNCTION {function}", "i": "WITH INOUT", "b": "WITHOUT FUNCTION"}[method]
+        out.append(f"CREATE CAST ({source} AS {target}) {how}{CAST_CONTEXTS.get(context, '')};")
+    return out
 
 
 def _collations(query: Query) -> list[str]:
