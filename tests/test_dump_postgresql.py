@@ -197,7 +197,8 @@ KINDS: dict[str, tuple[str, list[str | re.Pattern[str]]]] = {
         "CREATE EVENT TRIGGER off_ddl ON sql_drop EXECUTE FUNCTION audit(); ALTER EVENT TRIGGER off_ddl DISABLE",
         [
             "CREATE EVENT TRIGGER on_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION audit();",
-            "CREATE EVENT TRIGGER off_ddl ON sql_drop EXECUTE FUNCTION audit();\nALTER EVENT TRIGGER off_ddl DISABLE;",
+            "CREATE EVENT TRIGGER off_ddl ON sql_drop EXECUTE FUNCTION audit();\nALTER EVENT TRIGGER off_ddl DISABLE;\n\n"
+            "CREATE EVENT TRIGGER on_ddl",  # last of all, by name
         ],
     ),
     "casts": (
@@ -246,7 +247,8 @@ KINDS: dict[str, tuple[str, list[str | re.Pattern[str]]]] = {
         "CREATE POLICY mine ON t USING (true); COMMENT ON POLICY mine ON t IS 'p'; CREATE RULE t_keep AS ON DELETE TO t DO INSTEAD NOTHING; "
         "COMMENT ON RULE t_keep ON t IS 'r'; CREATE COLLATION plain (locale = 'C'); COMMENT ON COLLATION plain IS 'c'; "
         "CREATE OPERATOR #+# (LEFTARG = integer, RIGHTARG = integer, FUNCTION = int4pl); COMMENT ON OPERATOR #+# (integer, integer) IS 'o'; "
-        "CREATE STATISTICS t_s ON id, name FROM t; COMMENT ON STATISTICS t_s IS 's'",
+        "CREATE STATISTICS t_s ON id, name FROM t; COMMENT ON STATISTICS t_s IS 's'; "
+        "CREATE TABLE r (t_id int CONSTRAINT r_t REFERENCES t (id)); COMMENT ON CONSTRAINT r_t ON r IS 'fk'",
         [
             "COMMENT ON SCHEMA extra IS 's';",
             "COMMENT ON TABLE t IS 'it''s t';",
@@ -266,6 +268,7 @@ KINDS: dict[str, tuple[str, list[str | re.Pattern[str]]]] = {
             "COMMENT ON COLLATION plain IS 'c';",
             "COMMENT ON OPERATOR #+# (integer, integer) IS 'o';",
             "COMMENT ON STATISTICS t_s IS 's';",
+            "COMMENT ON CONSTRAINT r_t ON r IS 'fk';",
         ],
     ),
 }

@@ -8,11 +8,12 @@ deparsing writes them for a schema on the search_path); names elsewhere are qual
 
 The order is by kind, each kind sorted by schema and name (code points, not the database's collation):
 schemas, extensions, collations, enums, ranges, domains, composite types, sequences, routines, aggregates,
-domains whose default or check calls one of those routines, operators, casts, tables (a partition or child after
-its parent), sequence ownership, keys and checks, views together with the routines and aggregates that take
-or return a table's or view's row (each after the views and routines it reads), indexes, extended
+domains whose default or check calls one of those routines, operators, casts, tables (a partition or child
+after its parent), sequence ownership, keys and checks, views together with the routines and aggregates that
+take or return a table's or view's row (each after the views and routines it reads), indexes, extended
 statistics, CLUSTER ON, REPLICA IDENTITY, an inherited column's own default or NOT NULL, column settings,
-triggers, rules, row security, policies, event triggers, foreign keys, comments.
+triggers, rules, row security, policies, foreign keys, comments (a comment on a foreign key needs it), event
+triggers (they would fire on the file's own DDL).
 
 Not written: owners, grants, tablespaces, and the rarer kinds (foreign data wrappers and tables, operator
 classes, text search, publications).
@@ -270,7 +271,7 @@ WHERE {USERS} AND r.rulename <> '_RETURN'"""
 STATISTICS = f"""SELECT n.nspname, s.stxname, pg_get_statisticsobjdef(s.oid)
 FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace JOIN pg_class c ON c.oid = s.stxrelid WHERE {USERS}"""
 
-# Event triggers belong to the database, not to a schema; an extension's come back with it.
+# Event triggers belong to the database, not to a schema; an extension's come back with it. Written last.
 EVENT_TRIGGERS = f"""SELECT e.evtname, quote_ident(e.evtname), e.evtevent, e.evttags, e.evtfoid::regproc::text, e.evtenabled
 FROM pg_event_trigger e WHERE {_not_member('pg_event_trigger', 'e.oid')}"""
 
@@ -397,9 +398,10 @@ def _dump(query: Query) -> str:
         *_rules(query),
         *_row_security(query),
         *_policies(query),
-        *_event_triggers(query),
         *_constraints(query, foreign=True),
         *_comments(query),
+        # last, as pg_dump does: an event trigger would fire on the rest of the file's DDL
+        *_event_triggers(query),
     ]
     if blocks:
         blocks.insert(0, SEARCH_PATH + ("\n" + NO_BODY_CHECK if any(key[0] == FUNCTION for _, _, key, _ in routines) else ""))
