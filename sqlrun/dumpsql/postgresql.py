@@ -383,7 +383,7 @@ def _dump(query: Query) -> str:
         *domains[False],
         *_composites(query),
         *_sequences(query),
-        *(text for after, _, _, text in sorted(routines, key=_key) if not after),
+        *(text for after, _, _, text in sorted(routines, key=lambda r: r[2]) if not after),
         *domains[True],
         *_operators(query),
         *_casts(query),
@@ -405,7 +405,7 @@ def _dump(query: Query) -> str:
     ]
     if blocks:
         blocks.insert(0, SEARCH_PATH + ("\n" + NO_BODY_CHECK if any(key[0] == FUNCTION for _, _, key, _ in routines) else ""))
-    return "".join(block + "\n\n" for block in blocks).rstrip("\n") + "\n" if blocks else ""
+    return "\n\n".join(blocks) + "\n" if blocks else ""
 
 
 def _sorted(rows: Iterable[Sequence[Any]], width: int = 2) -> list[Sequence[Any]]:
@@ -478,10 +478,6 @@ def _aggregates(query: Query) -> list[Routine]:
     for oid, schema, raw, args, name, arguments, options, late in query(AGGREGATES, ()):
         out.append((late, ("p", oid), (AGGREGATE, schema, raw, args), f"CREATE AGGREGATE {name}({arguments or '*'}) ({_lines(options)});"))
     return out
-
-
-def _key(routine: Routine) -> tuple:
-    return routine[2]
 
 
 def _operators(query: Query) -> list[str]:
