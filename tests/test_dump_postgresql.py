@@ -31,8 +31,12 @@ KINDS: dict[str, tuple[str, list[str | re.Pattern[str]]]] = {
     "extension": ("CREATE EXTENSION pgcrypto", ["CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public;"]),
     "enum": ("CREATE TYPE mood AS ENUM ('sad', 'it''s ok', 'happy')", ["CREATE TYPE mood AS ENUM ('sad', 'it''s ok', 'happy');"]),
     "domain": (
-        "CREATE DOMAIN positive AS integer DEFAULT 1 NOT NULL CONSTRAINT positive_check CHECK (VALUE > 0)",
-        ["CREATE DOMAIN positive AS integer DEFAULT 1 NOT NULL CONSTRAINT positive_check CHECK ((VALUE > 0));"],
+        "CREATE DOMAIN positive AS integer DEFAULT 1 NOT NULL CONSTRAINT positive_check CHECK (VALUE > 0); "
+        "CREATE DOMAIN later AS int; ALTER DOMAIN later ADD CONSTRAINT later_small CHECK (VALUE < 10) NOT VALID",
+        [
+            "CREATE DOMAIN positive AS integer DEFAULT 1 NOT NULL CONSTRAINT positive_check CHECK ((VALUE > 0));",
+            "CREATE DOMAIN later AS integer;\nALTER DOMAIN later ADD CONSTRAINT later_small CHECK ((VALUE < 10)) NOT VALID;",
+        ],
     ),
     "composite": ('CREATE TYPE pair AS (a integer, b text COLLATE "C")', ['CREATE TYPE pair AS (\n    a integer,\n    b text COLLATE "C"\n);']),
     "sequence": (

@@ -85,11 +85,14 @@ ENUMS = f"""SELECT n.nspname, t.typname, {_name('n.nspname', 't.typname')},
   (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)
 FROM {TYPES} AND t.typtype = 'e'"""
 
-# A domain whose default or check calls one of the user's functions waits for the routines.
+# A domain whose default or check calls one of the user's functions waits for the routines. A check added
+# NOT VALID is added so again (CREATE DOMAIN does not take NOT VALID).
 DOMAINS = f"""SELECT n.nspname, t.typname, {_name('n.nspname', 't.typname')}, format_type(t.typbasetype, t.typtypmod),
   CASE WHEN t.typcollation <> b.typcollation THEN {COLLATION.format(oid='t.typcollation')} END, t.typdefault, t.typnotnull,
   ARRAY(SELECT 'CONSTRAINT ' || quote_ident(co.conname) || ' ' || pg_get_constraintdef(co.oid) FROM pg_constraint co
-        WHERE co.contypid = t.oid AND co.contype = 'c' ORDER BY co.conname COLLATE "C"),
+        WHERE co.contypid = t.oid AND co.contype = 'c' AND co.convalidated ORDER BY co.conname COLLATE "C"),
+  ARRAY(SELECT 'CONSTRAINT ' || quote_ident(co.conname) || ' ' || pg_get_constraintdef(co.oid) FROM pg_constraint co
+        WHERE co.contypid = t.oid AND co.contype = 'c' AND NOT co.convalidated ORDER BY co.conname COLLATE "C"),
   EXISTS (SELECT 1 FROM pg_depend d JOIN pg_proc p ON p.oid = d.refobjid JOIN pg_namespace pn ON pn.oid = p.pronamespace
           WHERE d.refclassid = 'pg_proc'::regclass AND pn.nspname <> 'pg_catalog'
             AND ((d.classid = 'pg_type'::regclass AND d.objid = t.oid)
@@ -428,12 +431,13 @@ def _enums(query: Query) -> list[str]:
 def _domains(query: Query) -> dict[bool, list[str]]:
     """CREATE DOMAIN statements, split by whether they must wait for the routines."""
     out: dict[bool, list[str]] = {False: [], True: []}
-    for _, _, name, base, collation, default, notnull, checks, after_routines in _sorted(query(DOMAINS, ())):
+    for _, _, name, base, collation, default, notnull, checks, unchecked, after_routines in _sorted(query(DOMAINS, ())):
         parts = [f"CREATE DOMAIN {name} AS {base}"]
         parts += [f"COLLATE {collation}"] if collation else []
         parts += [f"DEFAULT {default}"] if default is not None else []
         parts += ["NOT NULL"] if notnull else []
-        out[after_routines].append(" ".join(parts + list(checks)) + ";")
+        later = "".join(f"\nALTER DOMAIN {name} ADD {check};" for check in unchecked)
+        out[after_routines].append(" ".join(parts + list(checks)) + ";" + later)
     return out
 
 
