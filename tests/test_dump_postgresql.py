@@ -72,6 +72,13 @@ KINDS: dict[str, tuple[str, list[str | re.Pattern[str]]]] = {
             "ALTER TABLE m ADD CONSTRAINT m_pkey PRIMARY KEY (at);",
         ],
     ),
+    "partition indexes": (
+        "CREATE TABLE m (at date NOT NULL, v int) PARTITION BY RANGE (at); CREATE TABLE m_1 (at date NOT NULL, v int); "
+        "CREATE INDEX my_own_name ON m_1 (v); ALTER TABLE m ATTACH PARTITION m_1 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01'); "
+        "CREATE INDEX m_v ON m (v); CREATE TABLE m_2 PARTITION OF m FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
+        # a partition's index keeps its own name: written before the parent's, which adopts it
+        ["CREATE INDEX my_own_name ON m_1 USING btree (v);\n\nCREATE INDEX m_2_v_idx ON m_2 USING btree (v);\n\nCREATE INDEX m_v ON m USING btree (v);"],
+    ),
     "inherited columns": (
         "CREATE TABLE m (at date NOT NULL, v int DEFAULT 1, w int DEFAULT 2) PARTITION BY RANGE (at); "
         "CREATE TABLE m_1 PARTITION OF m (v DEFAULT 5, w NOT NULL) FOR VALUES FROM ('2024-01-01') TO ('2025-01-01'); "

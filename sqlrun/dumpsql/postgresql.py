@@ -206,12 +206,12 @@ CONSTRAINTS = f"""SELECT n.nspname, c.relname, co.conname, {REL}, quote_ident(co
 FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE {USERS} AND co.contype IN ('p', 'u', 'c', 'x', 'f') AND co.conislocal AND co.conparentid = 0"""
 
-# Indexes behind a key or an exclusion come back with the constraint; a partition's copy with its parent's.
-INDEXES = f"""SELECT n.nspname, c.relname, ic.relname, pg_get_indexdef(i.indexrelid), c.relkind
+# Indexes behind a key or an exclusion come back with the constraint.
+INDEXES = f"""SELECT i.indexrelid, n.nspname, c.relname, ic.relname, pg_get_indexdef(i.indexrelid), c.relkind,
+  (SELECT h.inhparent FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USERS}
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x'))
-  AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)"""
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x'))"""
 
 VIEWS = f"""SELECT c.oid, n.nspname, c.relname, {REL}, c.relkind, pg_get_viewdef(c.oid), c.reloptions, c.relispopulated
 FROM {RELATIONS} AND c.relkind IN ('v', 'm')"""
@@ -597,11 +597,15 @@ def _view(name: str, kind: str, definition: str, options: list[str] | None, popu
 
 
 def _indexes(query: Query) -> list[str]:
-    out = []
-    for _, _, _, definition, kind in _sorted(query(INDEXES, ()), 3):
-        # ON ONLY makes a partitioned table's index without its partitions' copies: without it, they come too.
-        out.append(_unqualified("index", _ON_ONLY.sub(r"\1", definition) if kind == "p" else definition) + ";")
-    return out
+    """CREATE INDEX statements; a partition's index before its parent's, which adopts it (name and all)."""
+    rows = {row[0]: row for row in query(INDEXES, ())}
+    needs: dict[int, set[int]] = {}
+    for oid, *_, parent in rows.values():
+        needs.setdefault(parent, set()).add(oid)
+    order = _ordered({oid: tuple(row[1:4]) for oid, row in rows.items()}, needs)
+    # ON ONLY makes a partitioned table's index adopt nothing: without it, the partitions' indexes written just
+    # before are attached, and any partition still without one gets a new one.
+    return [_unqualified("index", _ON_ONLY.sub(r"\1", rows[oid][4]) if rows[oid][5] == "p" else rows[oid][4]) + ";" for oid in order]
 
 
 def _triggers(query: Query) -> list[str]:
