@@ -172,7 +172,8 @@ class PostgreSQLDatabase(Database):
         self._locked = False  # the working session holds the session advisory lock
         # No script statement ran on the session since the lock was last seen held: only a script's own
         # statement (DISCARD ALL, pg_advisory_unlock_all) can release a lock held by the working session, so
-        # check_lock asks the server again only after one (one round trip fewer per script, often two).
+        # check_lock asks the server only after one, and a script's COMMIT carries the question along with
+        # it (no round trip of its own in a run of small scripts).
         self._lock_seen = False
         self._lock_wait: tuple[float, Notify] = (0.0, lambda _: None)
         self._read_only: str | None = None
@@ -306,7 +307,7 @@ class PostgreSQLDatabase(Database):
             self.write_history(row)
             return
         self._start()
-        self.conn.execute(self._history_sql(row, server_clock=False))
+        self._saw_lock(self.conn.execute(self._history_sql(row, server_clock=False)))
         self.in_transaction = False
 
     def _history_sql(self, row: HistoryRow, *, server_clock: bool) -> str:
@@ -329,7 +330,29 @@ class PostgreSQLDatabase(Database):
             columns=pgsql.SQL(", ").join(map(pgsql.Identifier, HISTORY_COLUMNS)),
             values=pgsql.SQL(", ").join(values),
         )
-        return body.as_string(self.conn)
+        return body.as_string(self.conn) + self._lock_tail()
+
+    def _lock_tail(self) -> str:
+        """Behind a script's COMMIT, in the same round trip: is the session lock still held? (see _lock_seen)"""
+        if not self._locked:
+            return ""
+        return ";\n" + self._lock_held_sql()
+
+    def _lock_held_sql(self) -> str:
+        classid, objid = (self._lock_key() >> 32) & 0xFFFFFFFF, self._lock_key() & 0xFFFFFFFF
+        return (
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted"
+            f" AND classid = {classid}::bigint::oid AND objid = {objid}::bigint::oid AND objsubid = 1"
+        )
+
+    def _saw_lock(self, cur: psycopg.Cursor[Any]) -> None:
+        """Read the answer of _lock_tail (the last result of ``cur``): held means check_lock need not ask again."""
+        if not self._locked:
+            return
+        while cur.nextset():
+            pass
+        row = cur.fetchone()
+        self._lock_seen = bool(row and row[0])
 
     # --- statements -------------------------------------------------------------------------------
     def begin(self, transactional: bool) -> None:
@@ -469,7 +492,9 @@ class PostgreSQLDatabase(Database):
                 self.conn.execute(NEXT_SAVEPOINT)
             else:
                 body = "\n;\n".join(s.text for s in statements)
-                self.conn.execute(f"{prefix}{body}\n;\n{tail}")
+                cur = self.conn.execute(f"{prefix}{body}\n;\n{tail}")
+                if finish is not None:
+                    self._saw_lock(cur)
             if prefix:
                 self._begun()
             self.in_transaction = finish is None
@@ -659,13 +684,8 @@ class PostgreSQLDatabase(Database):
     def check_lock(self) -> None:
         if not self._locked or self._lock_seen:
             return
-        classid, objid = (self._lock_key() >> 32) & 0xFFFFFFFF, self._lock_key() & 0xFFFFFFFF
         try:
-            held = self.conn.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted"
-                " AND classid = %s::bigint::oid AND objid = %s::bigint::oid AND objsubid = 1",
-                (classid, objid),
-            ).fetchone()[0]
+            held = self.conn.execute(self._lock_held_sql()).fetchone()[0]
         except psycopg.Error as exc:
             self._locked = False
             raise LockLostError(
