@@ -938,13 +938,15 @@ def _batches(statements: Iterable[Statement], run: _ScriptRun) -> Iterator[list[
     batch: list[Statement] = []
     size = 0
     absorb = transactional and not db.ddl_commits_implicitly
+    making: set[str] = set()  # tables the plain CREATE TABLEs sent so far make (unless one is in place: _run_batch)
     for stmt in statements:
         if _SPECIAL_START.match(stmt.text):
             run.used_use = run.used_use or is_use(stmt.text)
             if absorb and _is_absorbed(stmt, run):
                 continue
         # A statement that may create an unnamed object is looked up in the catalog before it runs: alone.
-        alone = db.runs_alone(stmt) or (stmt.text[:1] in _LOOK_START and tolerance.needs_look(stmt.text, db.kind))
+        # Not on a table this run makes (see _looked_up): it rides in the batch.
+        alone = db.runs_alone(stmt) or _to_look_up(stmt, run, making)
         if alone or len(batch) >= limit or size + len(stmt.text) > db.batch_bytes:
             if batch:
                 yield batch
@@ -956,6 +958,18 @@ def _batches(statements: Iterable[Statement], run: _ScriptRun) -> Iterator[list[
             batch, size = [], 0
     if batch:
         yield batch
+
+
+def _to_look_up(stmt: Statement, run: _ScriptRun, making: set[str]) -> bool:
+    """Whether ``stmt`` must be looked up in the catalog before it runs; notes the tables CREATE TABLE makes."""
+    if stmt.text[:1] not in _LOOK_START:
+        return False
+    kind = run.db.kind
+    made = created_table(stmt.text, kind)
+    if made is not None:
+        making.add(made)
+        return False
+    return tolerance.needs_look(stmt.text, kind) and altered_table(stmt.text, kind) not in making | run.created
 
 
 def _is_absorbed(stmt: Statement, run: _ScriptRun) -> bool:
@@ -985,6 +999,15 @@ def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = 
         return False
     while start < len(batch):
         part = batch[start:] if start else batch
+        if start and any(_unlooked(run, stmt) for stmt in part):
+            # A CREATE TABLE this batch counted on was in place (tolerated): the table predates the run, and
+            # what the batch did not look up must be looked up now, statement by statement.
+            if reporter.verbose:
+                for stmt in batch[:start]:
+                    reporter.statement(script, stmt)
+            for i, stmt in enumerate(part):
+                committed = _run_batch(run, [stmt], finish if i == len(part) - 1 else None)
+            return committed
         outcome = _watched(run, part, finish(len(part)) if finish else None)
         run.executed += outcome.done
         _note_created(run, part[:outcome.done])
@@ -1009,6 +1032,11 @@ def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = 
         for stmt in batch:
             reporter.statement(script, stmt)
     return committed
+
+
+def _unlooked(run: _ScriptRun, stmt: Statement) -> bool:
+    """A statement that needs a look but rides in a batch on the assumption that the run made its table."""
+    return _needs_look(stmt, run.db.kind) and altered_table(stmt.text, run.db.kind) not in run.created
 
 
 def _note_created(run: _ScriptRun, ran: Sequence[Statement]) -> None:
