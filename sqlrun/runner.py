@@ -946,7 +946,7 @@ def _batches(statements: Iterable[Statement], run: _ScriptRun) -> Iterator[list[
                 continue
         # A statement that may create an unnamed object is looked up in the catalog before it runs: alone.
         # Not on a table this run makes (see _looked_up): it rides in the batch.
-        alone = db.runs_alone(stmt) or _to_look_up(stmt, run, making)
+        alone = db.runs_alone(stmt) or (stmt.text[:1] in _LOOK_START and _to_look_up(stmt, run, making))
         if alone or len(batch) >= limit or size + len(stmt.text) > db.batch_bytes:
             if batch:
                 yield batch
@@ -961,9 +961,7 @@ def _batches(statements: Iterable[Statement], run: _ScriptRun) -> Iterator[list[
 
 
 def _to_look_up(stmt: Statement, run: _ScriptRun, making: set[str]) -> bool:
-    """Whether ``stmt`` must be looked up in the catalog before it runs; notes the tables CREATE TABLE makes."""
-    if stmt.text[:1] not in _LOOK_START:
-        return False
+    """Whether ``stmt`` (an ALTER or CREATE) must be looked up in the catalog before it runs; notes the tables CREATE TABLE makes."""
     kind = run.db.kind
     made = created_table(stmt.text, kind)
     if made is not None:
