@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from .config import DatabaseURL
-    from .scratch import Copier
+    from .scratch import CopyPool
 
 ENV_URL = "SQLRUN_TEST_URL"
 DEFAULT_DIR = "data/migrations"
@@ -57,6 +57,7 @@ class _Template:
 
         self.copier = Copier(self.source)
         self._migrate(self.source)
+        self._pool: CopyPool | None = None
 
     def fresh_url(self, tag: str) -> DatabaseURL:
         """A URL for a database that does not exist yet."""
@@ -90,9 +91,28 @@ class _Template:
         self.copier.drop(url)
         self.made.remove(url)
 
+    def clean(self) -> DatabaseURL:
+        """A fresh copy for one test: on PostgreSQL from copies made ahead by background threads."""
+        if self.source.kind != "postgresql":
+            return self.copy("test")
+        if self._pool is None:
+            from .scratch import CopyPool
+
+            self._pool = CopyPool(self.source, lambda: f"{self.prefix}_test_{uuid.uuid4().hex[:8]}")
+        return self._pool.take()
+
+    def discard(self, url: DatabaseURL) -> None:
+        """Drop a test's copy (behind, on PostgreSQL)."""
+        if self._pool is not None and url not in self.made:
+            self._pool.give_back(url)
+        else:
+            self.drop(url)
+
     def close(self) -> None:
         """Drop every database still standing, then close the admin connection."""
         try:
+            if self._pool is not None:
+                self._pool.close()
             for url in list(reversed(self.made)):
                 self.drop(url)
         finally:
@@ -121,8 +141,8 @@ def sqlrun_clean_database(_sqlrun_template: _Template) -> Iterator[str]:
     """URL of a fresh migrated database for this test alone, dropped after it."""
     from .scratch import url_text
 
-    url = _sqlrun_template.copy("test")
+    url = _sqlrun_template.clean()
     try:
         yield url_text(url)
     finally:
-        _sqlrun_template.drop(url)
+        _sqlrun_template.discard(url)
