@@ -684,8 +684,14 @@ class PostgreSQLDatabase(Database):
     def check_lock(self) -> None:
         if not self._locked or self._lock_seen:
             return
+        # Outside a transaction (between scripts, or after a no-transaction script's statements) the session
+        # is put back first: a script's own statement_timeout = 1 would cancel the question (seen in CI).
+        reset = "" if self.in_transaction else RESET_SESSION + self._lock_wait_sql
         try:
-            held = self.conn.execute(self._lock_held_sql()).fetchone()[0]
+            cur = self.conn.execute(reset + self._lock_held_sql())
+            while cur.nextset():
+                pass
+            held = cur.fetchone()[0]
         except psycopg.Error as exc:
             self._locked = False
             raise LockLostError(
