@@ -997,9 +997,9 @@ def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = 
         return False
     while start < len(batch):
         part = batch[start:] if start else batch
-        if start and any(_unlooked(run, stmt) for stmt in part):
-            # A CREATE TABLE this batch counted on was in place (tolerated): the table predates the run, and
-            # what the batch did not look up must be looked up now, statement by statement.
+        if len(part) > 1 and _uncovered(run, part):
+            # A CREATE TABLE this batch counted on was in place (tolerated, here or in an earlier batch): the
+            # table predates the run, and what the batch did not look up must be looked up, one by one.
             if reporter.verbose:
                 for stmt in batch[:start]:
                     reporter.statement(script, stmt)
@@ -1032,9 +1032,20 @@ def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = 
     return committed
 
 
-def _unlooked(run: _ScriptRun, stmt: Statement) -> bool:
-    """A statement that needs a look but rides in a batch on the assumption that the run made its table."""
-    return _needs_look(stmt, run.db.kind) and altered_table(stmt.text, run.db.kind) not in run.created
+def _uncovered(run: _ScriptRun, part: Sequence[Statement]) -> bool:
+    """Whether a statement of ``part`` needs a catalog look that nothing vouches for: its table was neither
+    made by this run nor by a plain CREATE TABLE earlier in ``part`` (which runs first)."""
+    kind = run.db.kind
+    making = set(run.created)
+    for stmt in part:
+        if stmt.text[:1] not in _LOOK_START:
+            continue
+        made = created_table(stmt.text, kind)
+        if made is not None:
+            making.add(made)
+        elif tolerance.needs_look(stmt.text, kind) and altered_table(stmt.text, kind) not in making:
+            return True
+    return False
 
 
 def _note_created(run: _ScriptRun, ran: Sequence[Statement]) -> None:

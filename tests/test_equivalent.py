@@ -275,3 +275,29 @@ def test_a_first_run_builds_what_the_client_builds_and_a_re_run_converges(kind: 
     finally:
         ours.close()
         theirs.close()
+
+
+SPLIT_BY_AN_ALONE_STATEMENT = {
+    # A statement that goes in a round trip of its own puts the unnamed key in another batch than the
+    # CREATE TABLE that vouched for it: when that CREATE is in place (a re-run), the key must still be looked up.
+    "postgresql": "CREATE TABLE t (id INTEGER PRIMARY KEY, email VARCHAR(50));\nCOPY t (id, email) FROM stdin;\n\\.\n"
+                  "ALTER TABLE t ADD UNIQUE (email);\nCREATE TABLE u (id INTEGER PRIMARY KEY);\n",
+    "mysql": "CREATE TABLE t (id INTEGER PRIMARY KEY, email VARCHAR(50));\nCREATE PROCEDURE p() BEGIN SELECT 1; END;\n"
+             "ALTER TABLE t ADD UNIQUE (email);\nCREATE TABLE u (id INTEGER PRIMARY KEY);\n",
+}
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mysql"])
+def test_a_re_run_looks_up_a_key_whose_create_table_was_in_another_batch(kind: str, scripts, tmp_path: Path, cli) -> None:
+    folder = scripts({"001_t.sql": SPLIT_BY_AN_ALONE_STATEMENT[kind]})
+    databases = make_database(kind, tmp_path)
+    db = next(databases)
+    try:
+        assert cli("apply", "--database-url", db.url, "--dir", str(folder)).code == 0
+        once = take_url(db.url)
+        db.execute("DELETE FROM sqlrun_history")
+        again = cli("apply", "--database-url", db.url, "--dir", str(folder))
+        assert again.code == 0, again.text
+        assert diff(once, take_url(db.url)) == [], "a second unique key on t.email"
+    finally:
+        databases.close()
