@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import sqlite3
 import uuid
 from contextlib import redirect_stderr, redirect_stdout
@@ -92,6 +93,16 @@ class admin:
     def __exit__(self, *exc: object) -> None:
         self.cur.close()
         self.conn.close()
+
+
+def need_client(*names: str) -> None:
+    """Skip unless the official client programs ``names`` are installed; under CI=true their absence fails."""
+    missing = [n for n in names if shutil.which(n) is None]
+    if missing:
+        reason = f"{', '.join(missing)} not installed"
+        if IN_CI:
+            pytest.fail(f"CI=true and {reason} (.ci/run installs the clients)")
+        pytest.skip(reason)
 
 
 def require(kind: str) -> None:

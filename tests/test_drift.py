@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import sqlrun
-from conftest import TempDatabase
+from conftest import TempDatabase, need_client
 from sqlrun.snapshot import take_url
 from test_check import gone, scratch_names  # noqa: F401 - a fixture, used by name
 from test_cli import assert_shape
@@ -155,12 +155,10 @@ DUMP = {
 
 
 def test_against_the_official_clients_dump(db: TempDatabase, scripts, cli, tmp_path: Path) -> None:
-    import shutil
     import subprocess
 
     command = DUMP[db.kind](db)
-    if shutil.which(command[0]) is None:
-        pytest.skip(f"{command[0]} is not installed")
+    need_client(command[0])
     args = applied(db, scripts, cli, {**SCHEMA, "003_child.sql": UNNAMED_KEY[db.kind]})
     dump = tmp_path / "dump.sql"
     dump.write_text(subprocess.run(command, check=True, capture_output=True, text=True).stdout, encoding="utf-8")

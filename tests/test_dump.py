@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 import pytest
 
 import corpora
-from conftest import IN_CI, CliResult, TempDatabase, make_database
+from conftest import IN_CI, CliResult, TempDatabase, make_database, need_client
 from sqlrun.config import parse_url
 from sqlrun.dialects import open_database
 from sqlrun.snapshot import SQLRUN_TABLES, Scope, Snapshot, take
@@ -28,9 +28,7 @@ Cli = Callable[..., CliResult]
 
 @pytest.fixture
 def target(db: TempDatabase) -> TempDatabase:
-    """The ``db`` of each backend whose dumper exists."""
-    if db.kind == "postgresql":
-        pytest.importorskip("sqlrun.dumpsql.postgresql")
+    """The ``db`` of each backend."""
     return db
 
 
@@ -298,8 +296,7 @@ def test_mysql_routines_triggers_views_and_events_round_trip_through_sqlrun_and_
     assert text.index("VIEW `b_base`") < text.index("VIEW `a_top`")  # a view after the view it reads
     apply_text(cli, by_sqlrun, text, tmp_path / "from_dump")
     assert dump_of(cli, by_sqlrun) == text
-    if shutil.which("mariadb") is None:
-        pytest.skip("mariadb client not installed")
+    need_client("mariadb")
     client_apply(by_client, _write(tmp_path / "dump.sql", text))
     assert dump_of(cli, by_client) == text
     assert schema(by_client).equivalent(schema(source)) and schema(by_sqlrun).equivalent(schema(source))
@@ -335,8 +332,7 @@ def test_sqlite_virtual_tables_views_and_triggers_round_trip_through_sqlrun_and_
     assert "t_search_data" not in text  # the virtual table's shadow tables come with it
     apply_text(cli, by_sqlrun, text, tmp_path / "from_dump")
     assert dump_of(cli, by_sqlrun) == text
-    if shutil.which("sqlite3") is None:
-        pytest.skip("sqlite3 client not installed")
+    need_client("sqlite3")
     client_apply(by_client, _write(tmp_path / "dump.sql", text))
     assert dump_of(cli, by_client) == text
     assert schema(by_client).equivalent(schema(source))
@@ -363,8 +359,6 @@ CLIENTS = {"mysql": "mariadb", "postgresql": "psql", "sqlite": "sqlite3"}
 @pytest.mark.corpus
 @pytest.mark.parametrize("corpus", DUMPED_CORPORA, ids=str)
 def test_a_real_schema_round_trips_through_its_dump(corpus: corpora.Corpus, cli: Cli, tmp_path: Path) -> None:
-    if corpus.kind == "postgresql":
-        pytest.importorskip("sqlrun.dumpsql.postgresql")
     if shutil.which(CLIENTS[corpus.kind]) is None:
         _unavailable(f"{CLIENTS[corpus.kind]} not installed")
     try:
@@ -428,8 +422,7 @@ def created(text: str) -> set[tuple[str, str]]:
 
 def test_every_object_mariadb_dump_writes_dump_writes(mysql_pair, cli: Cli, scripts) -> None:
     source, _, _ = mysql_pair
-    if shutil.which("mariadb-dump") is None:
-        pytest.skip("mariadb-dump not installed")
+    need_client("mariadb-dump")
     extra = "CREATE SEQUENCE tickets;\n" if "mariadb" in str(source.query("SELECT VERSION()")[0][0]).lower() else ""
     apply(cli, source, scripts({"001_objects.sql": MYSQL_OBJECTS + extra}))
     url = parse_url(source.url)
@@ -444,8 +437,7 @@ def test_every_object_mariadb_dump_writes_dump_writes(mysql_pair, cli: Cli, scri
 
 
 def test_every_object_sqlite3_schema_shows_dump_writes(cli: Cli, tmp_path: Path, scripts) -> None:
-    if shutil.which("sqlite3") is None:
-        pytest.skip("sqlite3 client not installed")
+    need_client("sqlite3")
     source = next(make_database("sqlite", tmp_path))
     apply(cli, source, scripts({"001_objects.sql": SQLITE_OBJECTS + "CREATE INDEX t_body ON t (body);\n"}))
     theirs = subprocess.run(["sqlite3", str(source.path), ".schema"], capture_output=True, text=True, check=True, timeout=60).stdout

@@ -8,7 +8,6 @@ that: the two texts must be identical and the two catalog snapshots equivalent.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Iterator
@@ -16,7 +15,7 @@ from typing import Iterator
 import pytest
 
 import corpora
-from conftest import IN_CI, TempDatabase, make_database
+from conftest import IN_CI, TempDatabase, make_database, need_client
 from sqlrun.config import parse_url
 from sqlrun.dialects import open_database
 from sqlrun.dumpsql import dump_sql
@@ -578,8 +577,7 @@ def test_the_order_follows_names_not_creation(db: TempDatabase, empty: TempDatab
 
 
 def test_psql_runs_the_dump_into_the_same_catalog(db: TempDatabase, empty: TempDatabase, tmp_path: Path, cli) -> None:
-    if shutil.which("psql") is None:
-        pytest.skip("psql not installed")
+    need_client("psql")
     sqlrun_apply(cli, db, SAMPLE_APP)
     db.execute(EVERYTHING)
     path = tmp_path / "schema.sql"
@@ -597,8 +595,7 @@ def pg_dump_text(db: TempDatabase) -> str:
 
 
 def test_pg_dump_sees_no_difference_after_the_round_trip(db: TempDatabase, empty: TempDatabase, tmp_path: Path, cli) -> None:
-    if shutil.which("pg_dump") is None:
-        pytest.skip("pg_dump not installed")
+    need_client("pg_dump")
     sqlrun_apply(cli, db, SAMPLE_APP)
     db.execute(EVERYTHING)
     db.execute(AWKWARD)
@@ -656,8 +653,7 @@ def assert_kinds_like_pg_dump(db: TempDatabase, ours: str) -> set[str]:
 
 
 def test_every_kind_pg_dump_writes_is_in_the_dump(db: TempDatabase) -> None:
-    if shutil.which("pg_dump") is None:
-        pytest.skip("pg_dump not installed")
+    need_client("pg_dump")
     db.execute(EVERYTHING)
     theirs = assert_kinds_like_pg_dump(db, dump(db))
     assert len(theirs) >= 27, sorted(theirs)
@@ -680,8 +676,7 @@ def test_real_schemas_round_trip_through_sqlrun_and_psql(
     sqlrun_apply(cli, db, folder)
     text = assert_round_trip(cli, db, empty, tmp_path / "dump")
     assert "CREATE TABLE " in text
-    if shutil.which("psql") is None or shutil.which("pg_dump") is None:
-        pytest.skip("psql or pg_dump not installed")
+    need_client("psql", "pg_dump")
     assert_kinds_like_pg_dump(db, text)
     apply_with_psql(another, tmp_path / "dump" / "001_schema.sql")
     assert dump(another) == text
