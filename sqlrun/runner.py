@@ -1035,17 +1035,8 @@ def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = 
 def _uncovered(run: _ScriptRun, part: Sequence[Statement]) -> bool:
     """Whether a statement of ``part`` needs a catalog look that nothing vouches for: its table was neither
     made by this run nor by a plain CREATE TABLE earlier in ``part`` (which runs first)."""
-    kind = run.db.kind
-    making = set(run.created)
-    for stmt in part:
-        if stmt.text[:1] not in _LOOK_START:
-            continue
-        made = created_table(stmt.text, kind)
-        if made is not None:
-            making.add(made)
-        elif tolerance.needs_look(stmt.text, kind) and altered_table(stmt.text, kind) not in making:
-            return True
-    return False
+    making: set[str] = set()
+    return any(stmt.text[:1] in _LOOK_START and _to_look_up(stmt, run, making) for stmt in part)
 
 
 def _note_created(run: _ScriptRun, ran: Sequence[Statement]) -> None:
