@@ -16,10 +16,11 @@ import pytest
 
 import corpora
 from conftest import IN_CI, TempDatabase, make_database, need_client
+from test_dump import schema as snapshot
 from sqlrun.config import parse_url
 from sqlrun.dialects import open_database
 from sqlrun.dumpsql import dump_sql
-from sqlrun.snapshot import Scope, Snapshot, query_of, take
+from sqlrun.snapshot import query_of
 
 pytestmark = pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 SAMPLE_APP = Path(__file__).resolve().parent.parent / "data" / "migrations"
@@ -429,16 +430,6 @@ def dump(db: TempDatabase) -> str:
     assert database is not None
     try:
         return dump_sql("postgresql", query_of(database))
-    finally:
-        database.close()
-
-
-def snapshot(db: TempDatabase) -> Snapshot:
-    """The catalog snapshot of ``db``, without data."""
-    database = open_database(parse_url(db.url), create=False, readonly=True, notify=lambda _: None)
-    assert database is not None
-    try:
-        return take(database, Scope(data=False))
     finally:
         database.close()
 
