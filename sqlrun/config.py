@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, quote, unquote
 
 from .errors import ConfigError
 from .kinds import DIALECTS
+from .values import field, replace, value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
@@ -29,7 +29,7 @@ SCHEMES = {
 }
 
 
-@dataclass(frozen=True, repr=False)
+@value(repr=False)
 class DatabaseURL:
     """A parsed database URL; ``str()`` and ``repr()`` never show the password."""
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError
+from .values import value
 
 TYPE_CHECKING = False
 
@@ -27,7 +27,7 @@ LOCK_MODES = ("auto", "session", "transaction", "table", "none")
 DEFAULT_LOCK_WAIT = 10.0
 
 
-@dataclass(frozen=True)
+@value
 class Options:
     """How a run behaves; every field has the command line's default."""
 
@@ -84,7 +84,7 @@ def check_seconds(name: str, value: object) -> None:
         raise ConfigError(f"{flag} {value:g}: give a finite number of seconds, 0 or more")
 
 
-@dataclass(frozen=True)
+@value
 class ScriptStatus:
     """A script's state: applied, pending, changed, failed or missing (recorded but not on disk).
 
@@ -103,7 +103,7 @@ class ScriptStatus:
     repeatable: bool = False
 
 
-@dataclass(frozen=True)
+@value
 class ScriptResult:
     """What applying one script did."""
 
@@ -117,7 +117,7 @@ class ScriptResult:
     repeatable: bool = False  # an R__name.sql script (version is then the number derived from its name)
 
 
-@dataclass(frozen=True)
+@value
 class Result:
     """The outcome of ``apply``: the scripts it ran (or would run, in a dry run), in order."""
 

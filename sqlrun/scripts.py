@@ -6,11 +6,11 @@ import codecs
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError, ScriptError
 from .kinds import DIALECTS
+from .values import value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
@@ -33,7 +33,7 @@ TEMPLATE_NOTE = (
 )
 
 
-@dataclass(frozen=True)
+@value
 class Script:
     """One script chosen for this database: its version, name and file."""
 
@@ -56,7 +56,7 @@ class Script:
         return self.file.startswith("R__")
 
 
-@dataclass(frozen=True)
+@value
 class Fingerprint:
     """What one pass over a script's bytes learns: checksum, size, and the no-transaction marker."""
 
@@ -65,7 +65,7 @@ class Fingerprint:
     no_transaction: bool
 
 
-@dataclass(frozen=True)
+@value
 class Discovery:
     """The scripts for one database, in version order, the repeatable ones in name order, and the warnings."""
 

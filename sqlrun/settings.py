@@ -12,9 +12,9 @@ only when a file really has a ``[tool.sqlrun]`` table, so a project without sett
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from .errors import ConfigError
+from .values import field, value
 
 TYPE_CHECKING = False
 
@@ -36,7 +36,7 @@ PATH_KEYS = frozenset({"directory", "dump"})
 FILE_ONLY = frozenset({"database_url", "vars", "placeholders", "secret_vars", "placeholders_in_dollar_quotes"})
 
 
-@dataclass(frozen=True)
+@value
 class Settings:
     """The settings file found (None: none) and its keys as written."""
 

@@ -11,7 +11,7 @@ lives in ``sqlrun.catalog.<dialect>``; this module only runs it and compares.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 # The values the catalog readers build live with them in sqlrun.catalog (and are still importable from

@@ -7,11 +7,11 @@ import time
 import weakref
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ..config import DatabaseURL
 from ..errors import ConfigError, ConnectError, LockTimeoutError
+from ..values import value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
@@ -41,7 +41,7 @@ WAIT_NOTICE_SECONDS = 5.0
 
 
 
-@dataclass(frozen=True)
+@value
 class HistoryRow:
     """One row of ``sqlrun_history``: what was applied, when, by whom, and how it went."""
 
@@ -63,7 +63,7 @@ class HistoryRow:
         return tuple(getattr(self, c) for c in HISTORY_COLUMNS)
 
 
-@dataclass(frozen=True)
+@value
 class LockChoice:
     """The lock a run takes: ``mode`` is session, transaction, table or none; ``why`` says what chose it."""
 
@@ -72,7 +72,7 @@ class LockChoice:
     warning: str = ""  # said before taking it: the user chose a lock that does not hold here
 
 
-@dataclass(frozen=True)
+@value
 class BatchOutcome:
     """How far a batch got: ``done`` statements ran; ``error`` is what stopped the next one, if anything did.
 
@@ -89,7 +89,7 @@ class BatchOutcome:
     located: bool = True
 
 
-@dataclass(frozen=True)
+@value
 class Blocker:
     """A session holding a lock that a script statement waits for, as the server describes it."""
 
