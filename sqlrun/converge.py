@@ -207,12 +207,12 @@ def _forget_history(db: Database) -> None:
 
 def _rerun(db: Database, script: Script, fingerprint: Fingerprint, observer: _Observer, reporter: Reporter) -> tuple[list[Finding], int]:
     """Run one script again; its findings, and how many of its statements were sent."""
-    from . import runner
+    from . import execute
 
     start = observer.start_script()
     error: StatementError | None = None
     try:
-        runner.run_script(db, script, fingerprint, reporter)
+        execute.run_script(db, script, fingerprint, reporter)
     except StatementError as exc:
         error = exc
         observer.current = snapshot.take(db)  # after the rollback: what the failed script left behind

@@ -131,7 +131,7 @@ def _build(scratch: DatabaseURL, options: Options, reporter: Reporter, against: 
 
 def _run_file(scratch: DatabaseURL, path: Path, reporter: Reporter) -> None:
     """Run ``path`` as one script, split as the target's client would, with the runner's transactions and tolerance."""
-    from . import runner
+    from . import execute
     from .dialects import open_database
     from .scripts import Script, fingerprint
 
@@ -140,16 +140,16 @@ def _run_file(scratch: DatabaseURL, path: Path, reporter: Reporter) -> None:
     try:
         db.ensure_history()  # run_script records a history row, as for any script; snapshots leave it out
         shown = str(path)  # errors then say FILE:line
-        runner.run_script(db, Script(0, path.stem, path, shown), fingerprint(path, shown), reporter)
+        execute.run_script(db, Script(0, path.stem, path, shown), fingerprint(path, shown), reporter)
     finally:
         db.close()
 
 
 def _schema(url: DatabaseURL, options: Options) -> snapshot.Snapshot:
     """A schema-only snapshot of ``url`` on a fresh read-only session (a dump's SET search_path stays behind)."""
-    from .runner import _connect
+    from .plan import connect
 
-    db = _connect(url, replace(options, create_database=False), converge.Quiet(None), readonly=True)
+    db = connect(url, replace(options, create_database=False), converge.Quiet(None), readonly=True)
     if db is None or _file_missing(db):
         if db is not None:
             db.close()

@@ -29,11 +29,11 @@ def dump(url: DatabaseURL, options: Options = Options(), reporter: Reporter | No
     """The schema of the database at ``url`` as SQL that database accepts, read without changing anything."""
     from .dumpsql import dump_sql
     from .report import Reporter as Silent
-    from .runner import _connect
+    from .plan import connect
     from .snapshot import query_of
 
     # Never created: a dump of a database that does not exist yet is a mistake in the URL, not an empty file.
-    db = _connect(url, replace(options, create_database=False), reporter or Silent(), readonly=True)
+    db = connect(url, replace(options, create_database=False), reporter or Silent(), readonly=True)
     if db is None or _file_missing(db):
         if db is not None:
             db.close()

@@ -266,9 +266,9 @@ def test_scripts_too_big_to_keep_in_memory_are_streamed_with_the_same_results(
 ) -> None:
     """Above PRESPLIT_BYTES a script is checked in one streaming pass and run in a second:
     tolerance, counts, file:line and the refusal of a bad tail must not change."""
-    import sqlrun.runner
+    import sqlrun.execute
 
-    monkeypatch.setattr(sqlrun.runner, "PRESPLIT_BYTES", 0)
+    monkeypatch.setattr(sqlrun.execute, "PRESPLIT_BYTES", 0)
     rows = "".join(f"INSERT INTO items (id, name) VALUES ({i}, 'row; {i}');\n" for i in range(2, 1202))
     folder = scripts({
         "001_items.sql": T1 + rows,

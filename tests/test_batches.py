@@ -16,10 +16,10 @@ ROWS = 2500  # more than one batch on every server (PostgreSQL sends 2000 statem
 @pytest.fixture(autouse=True, params=["checked first", "split while running"])
 def split_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test twice: scripts split before anything runs, and (PostgreSQL) split while they run."""
-    import sqlrun.runner
+    import sqlrun.execute
 
     if request.param == "split while running":
-        monkeypatch.setattr(sqlrun.runner, "OVERLAP_BYTES", 0)
+        monkeypatch.setattr(sqlrun.execute, "OVERLAP_BYTES", 0)
 
 
 def _inserts(special: dict[int, str]) -> str:

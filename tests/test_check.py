@@ -145,12 +145,12 @@ def test_the_scratch_database_is_dropped_even_after_a_failure(kind: str, scripts
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_the_scratch_database_is_dropped_after_ctrl_c(kind: str, scripts, monkeypatch, scratch_names: list[str], tmp_path: Path) -> None:
     require(kind)
-    from sqlrun import runner
+    from sqlrun import execute
 
     def interrupted(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "run_script", interrupted)
+    monkeypatch.setattr(execute, "run_script", interrupted)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     url = f"sqlite:///{tmp_path / 'app.db'}" if kind == "sqlite" else _raw(kind)
     with pytest.raises(KeyboardInterrupt):

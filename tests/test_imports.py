@@ -156,3 +156,23 @@ def test_a_run_without_errors_loads_no_tolerance_machinery(tmp_path: Path) -> No
     loaded = loaded_by(f"{quiet}; {run}; out.__exit__(None, None, None)")
     assert {"sqlrun.runner", "sqlrun.tolerance"} <= loaded
     assert not loaded & {"sqlrun.intent", "sqlrun.equivalent", "sqlrun.snapshot", "logging", "typing"}, loaded
+
+
+def test_a_run_with_nothing_pending_loads_no_apply_machinery(tmp_path: Path) -> None:
+    # Every container start is such a run (`python init_db.py`, DATABASE_URL set): what it loads is paid
+    # each time (docs/benchmarks.md, start-up).
+    import sqlrun
+
+    folder = tmp_path / "data" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "001_t.sql").write_text("CREATE TABLE t (id INTEGER PRIMARY KEY);\nCREATE INDEX t_id ON t (id);\n")
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    assert sqlrun.apply(url, folder).applied == 1
+    setup = f"import os; os.chdir({str(tmp_path)!r}); os.environ['DATABASE_URL'] = {url!r}"
+    quiet = "import contextlib, io; out = contextlib.redirect_stdout(io.StringIO()); out.__enter__()"
+    run = "from sqlrun.cli import main; code = main([])"
+    loaded = loaded_by(f"{setup}; {quiet}; {run}; out.__exit__(None, None, None); assert code == 0")
+    assert {"sqlrun.runner", "sqlrun.plan", "sqlite3"} <= loaded
+    apply_path = {"sqlrun.execute", "sqlrun.tolerance", "sqlrun.sqltext", "sqlrun.locking", "sqlrun.waits", "sqlrun.splitter"}
+    unwanted = apply_path | HEAVY - {"sqlite3", "pathlib", "re"}
+    assert not loaded & unwanted, loaded & unwanted

@@ -20,14 +20,14 @@ CREATE = "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL)
 
 @pytest.fixture(autouse=True)
 def overlap_everything(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sqlrun.runner
+    import sqlrun.execute
 
-    monkeypatch.setattr(sqlrun.runner, "OVERLAP_BYTES", 0)
-    monkeypatch.setattr(sqlrun.runner, "OVERLAP_DEPTH", 1)  # the producer blocks often: more interleavings
+    monkeypatch.setattr(sqlrun.execute, "OVERLAP_BYTES", 0)
+    monkeypatch.setattr(sqlrun.execute, "OVERLAP_DEPTH", 1)  # the producer blocks often: more interleavings
 
 
 def test_the_first_script_is_split_while_it_runs_only_where_that_is_safe(db: TempDatabase, scripts) -> None:
-    import sqlrun.runner
+    import sqlrun.execute
     from sqlrun.config import parse_url
     from sqlrun.dialects import open_database
     from sqlrun.scripts import discover
@@ -38,8 +38,8 @@ def test_the_first_script_is_split_while_it_runs_only_where_that_is_safe(db: Tem
     prints = {s.version: s.fingerprint() for s in found.scripts}
     conn = open_database(url, create=True, readonly=False, notify=lambda m: None)
     try:
-        chosen = sqlrun.runner._checked_while_running(conn, found.scripts, prints, sqlrun.Options(directory=folder))
-        dry = sqlrun.runner._checked_while_running(conn, found.scripts, prints, sqlrun.Options(directory=folder, dry_run=True))
+        chosen = sqlrun.execute.checked_while_running(conn, found.scripts, prints, sqlrun.Options(directory=folder))
+        dry = sqlrun.execute.checked_while_running(conn, found.scripts, prints, sqlrun.Options(directory=folder, dry_run=True))
     finally:
         conn.close()
     assert chosen == (found.scripts[0] if db.kind == "postgresql" else None)
@@ -112,7 +112,7 @@ def test_errors_while_split_ahead_keep_their_meaning(db: TempDatabase, scripts, 
 def test_ahead_hands_over_items_and_errors_in_order_and_stops_its_thread() -> None:
     import sys
 
-    from sqlrun.runner import _ahead
+    from sqlrun.execute import _ahead
 
     interval = sys.getswitchinterval()
     before = threading.active_count()

@@ -223,7 +223,7 @@ def test_sigkill_while_a_big_first_script_is_split_as_it_runs(tmp_path: Path) ->
     rng = random.Random(f"{SEED}-overlap")
     folder = tmp_path / "migrations"
     folder.mkdir()
-    rows = 12000  # about 1.1 MB: above runner.OVERLAP_BYTES
+    rows = 12000  # about 1.1 MB: above execute.OVERLAP_BYTES
     body = "\n".join(f"INSERT INTO heavy (id, label) VALUES ({i}, 'row {i} of a script that is long enough');" for i in range(1, rows + 1))
     (folder / "001_heavy.sql").write_text(f"CREATE TABLE heavy (id INTEGER PRIMARY KEY, label VARCHAR(60) NOT NULL);\n{body}\n")
     assert (folder / "001_heavy.sql").stat().st_size >= 1 << 20
