@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 
 from .config import DatabaseURL, load_env_file, redact_text, resolve_url
 from .errors import ConfigError, SqlrunError
@@ -422,6 +421,8 @@ def _write_dump(path: str, url: DatabaseURL, options: Options, reporter: Console
 def _drift(url: DatabaseURL, options: Options, reporter: ConsoleReporter, against: str | None = None) -> DriftResult:
     from .drift import diff
 
+    from pathlib import Path
+
     return diff(url, options, reporter, against=Path(against) if against else None)
 
 
@@ -487,6 +488,8 @@ def print_json(data: object) -> None:
 
 def _new(ns: argparse.Namespace, reporter: ConsoleReporter) -> int:
     from .scripts import new_script
+
+    from pathlib import Path
 
     path = new_script(Path(ns.dir or DEFAULT_DIRECTORY), ns.name, repeatable=ns.repeatable)
     reporter.always(f"created {path}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import parse_qsl, quote, unquote
 
 from .errors import ConfigError
 from .kinds import DIALECTS
@@ -59,13 +58,13 @@ class DatabaseURL:
             return f"sqlite:///{self.database}"  # an absolute path brings its own slash: sqlite:////abs.db
         auth = ""
         if self.user:
-            auth = quote(self.user, safe="")
+            auth = _quote(self.user)
             if self.password is not None:
                 auth += ":***"
             auth += "@"
         hosts = self.hosts or ((self.host or "", self.port),)
         where = ",".join(_host_text(h, p) for h, p in hosts)
-        db = f"/{quote(self.database, safe='')}" if self.database else "/"
+        db = f"/{_quote(self.database)}" if self.database else "/"
         query = "&".join(f"{k}={'***' if k.lower() in SECRET_OPTIONS else v}" for k, v in self.query)
         return f"{self.scheme or self.kind}://{auth}{where}{db}" + (f"?{query}" if query else "")
 
@@ -122,15 +121,15 @@ def _parse_server(kind: str, scheme: str, rest: str) -> DatabaseURL:
     hosts = tuple(_parse_host(h, i, shown) for i, h in enumerate(hostlist.split(","), 1)) if hostlist else ()
     if len(hosts) > 1 and kind != "postgresql":
         raise ConfigError(f"database URL {shown}...: a list of hosts is a PostgreSQL (libpq) feature; give {kind} one host")
-    database = unquote(path.lstrip("/")) or None
+    database = _unquote(path.lstrip("/")) or None
     return DatabaseURL(
         kind=kind,
         host=hosts[0][0] or None if hosts else None,
         port=hosts[0][1] if hosts else None,
-        user=unquote(user) if user else None,
-        password=unquote(password) if colon else None,
+        user=_unquote(user) if user else None,
+        password=_unquote(password) if colon else None,
         database=database,
-        query=tuple(parse_qsl(query, keep_blank_values=True)),
+        query=_query(query, keep_blank=True),
         scheme=scheme,
         hosts=hosts if len(hosts) > 1 else (),
     )
@@ -166,11 +165,11 @@ def _parse_host(text: str, index: int, shown: str) -> tuple[str, int | None]:
     else:
         host, _, port_text = text.partition(":")
     if not port_text:
-        return unquote(host), None
+        return _unquote(host), None
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         # The port's text is not shown: when a password's ':' or '/' confused the URL, it is part of the password.
         raise ConfigError(f"database URL {shown}...: the port of host {index} is not a number from 1 to 65535; {_ENCODING_HINT}")
-    return unquote(host), int(port_text)
+    return _unquote(host), int(port_text)
 
 
 def _parse_sqlite(rest: str, scheme: str) -> DatabaseURL:
@@ -180,13 +179,14 @@ def _parse_sqlite(rest: str, scheme: str) -> DatabaseURL:
         path = path[1:]
     if not path or path == ":memory:":
         path = ":memory:"
-    return DatabaseURL(kind="sqlite", database=unquote(path), query=tuple(parse_qsl(query)), scheme=scheme.lower())
+    return DatabaseURL(kind="sqlite", database=_unquote(path), query=_query(query), scheme=scheme.lower())
 
 
 # The password of a URL (scheme://user:PASSWORD@) and the value of a libpq keyword/value ``password=...``,
-# quoted or not: what driver messages that echo a connection string may carry.
-_URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^:/?#@\s'\"]*:)[^\s'\"]*@", re.IGNORECASE)
-_KEYWORD_PASSWORD = re.compile(r"\b((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s'&]+)", re.IGNORECASE)
+# quoted or not: what driver messages that echo a connection string may carry. Compiled when first needed
+# (re caches them): a start that prints no such message does not pay for compiling them.
+_URL_PASSWORD = r"([a-z][a-z0-9+.-]*://[^:/?#@\s'\"]*:)[^\s'\"]*@"
+_KEYWORD_PASSWORD = r"\b((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s'&]+)"
 
 
 def redact_text(text: str) -> str:
@@ -197,8 +197,8 @@ def redact_text(text: str) -> str:
     """
     if "password" not in text.lower() and "://" not in text:
         return text
-    text = _KEYWORD_PASSWORD.sub(lambda m: m.group(1) + "***", text)
-    return _URL_PASSWORD.sub(lambda m: m.group(1) + "***@", text)
+    text = re.sub(_KEYWORD_PASSWORD, lambda m: m.group(1) + "***", text, flags=re.IGNORECASE)
+    return re.sub(_URL_PASSWORD, lambda m: m.group(1) + "***@", text, flags=re.IGNORECASE)
 
 
 def url_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
@@ -228,13 +228,45 @@ def _compose(scheme: str, env: Mapping[str, str], prefix: str, default_port: int
     host = env.get(f"{prefix}HOST") or "127.0.0.1"
     port = env.get(f"{prefix}PORT") or str(default_port)
     database = env.get(f"{prefix}DATABASE") or ""
-    auth = quote(user, safe="")
+    auth = _quote(user)
     if password:
-        auth += ":" + quote(password, safe="")
+        auth += ":" + _quote(password)
     if ":" in host:
         host = f"[{host}]"
     at = "@" if auth else ""
-    return f"{scheme}://{auth}{at}{host}:{port}/{quote(database, safe='')}"
+    return f"{scheme}://{auth}{at}{host}:{port}/{_quote(database)}"
+
+
+# urllib.parse (with ipaddress) is ~5 ms of a start, and most URLs have nothing to decode, encode or split:
+# these three import it only for a text that needs it, and give what it would give.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def _unquote(text: str) -> str:
+    """``urllib.parse.unquote(text)``."""
+    if "%" not in text:
+        return text
+    from urllib.parse import unquote
+
+    return unquote(text)
+
+
+def _quote(text: str) -> str:
+    """``urllib.parse.quote(text, safe="")``."""
+    if _UNRESERVED.issuperset(text):
+        return text
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+def _query(text: str, *, keep_blank: bool = False) -> tuple[tuple[str, str], ...]:
+    """``tuple(urllib.parse.parse_qsl(text, keep_blank_values=keep_blank))``."""
+    if not text:
+        return ()
+    from urllib.parse import parse_qsl
+
+    return tuple(parse_qsl(text, keep_blank_values=keep_blank))
 
 
 def load_env_file(path: str | None) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 from .errors import ConfigError
 from .values import value
@@ -12,6 +11,7 @@ TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     import argparse
+    import os
 
     from .placeholders import Placeholders
 
@@ -31,7 +31,8 @@ DEFAULT_LOCK_WAIT = 10.0
 class Options:
     """How a run behaves; every field has the command line's default."""
 
-    directory: Path = Path(DEFAULT_DIRECTORY)
+    # As given: a str from the command line (pathlib is not imported on a start), a Path from sqlrun.apply.
+    directory: str | os.PathLike[str] = DEFAULT_DIRECTORY
     target: int | None = None
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     lock_wait: float = DEFAULT_LOCK_WAIT  # 0: no limit
@@ -56,7 +57,7 @@ class Options:
 def options_from(ns: argparse.Namespace) -> Options:
     """The run's Options from parsed command-line arguments (cli.parse's or argparse's; defaults filled in)."""
     return Options(
-        directory=Path(ns.dir or DEFAULT_DIRECTORY),
+        directory=ns.dir or DEFAULT_DIRECTORY,
         target=getattr(ns, "target", None),
         lock_timeout=DEFAULT_LOCK_TIMEOUT if ns.lock_timeout is None else ns.lock_timeout,
         lock_wait=DEFAULT_LOCK_WAIT if getattr(ns, "lock_wait", None) is None else ns.lock_wait,

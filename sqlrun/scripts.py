@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import codecs
-import hashlib
 import os
 import re
-from pathlib import Path
 
 from .errors import ConfigError, ScriptError
 from .kinds import DIALECTS
@@ -15,7 +13,8 @@ from .values import value
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
 if TYPE_CHECKING:
-    from typing import BinaryIO, Iterator
+    from pathlib import Path
+    from typing import Any, BinaryIO, Iterator
 
 # NNN_name.sql or NNN_name.<dialect>.sql; the number has any width and orders numerically.
 SCRIPT_RE = re.compile(r"^(\d+)_([^.]+?)(?:\.(" + "|".join(DIALECTS) + r"))?\.sql$", re.IGNORECASE)
@@ -39,7 +38,7 @@ class Script:
 
     version: int
     name: str
-    path: Path
+    path: str | os.PathLike[str]  # as str(Path(...)) would show it: discovery does without pathlib (a start's cost)
     file: str  # the file name as shown to users and stored in the history
 
     def open(self):  # noqa: ANN201 - a text file object
@@ -76,7 +75,30 @@ class Discovery:
 
 def repeatable_key(name: str) -> int:
     """The number a repeatable script's history row is keyed by: stable, derived from its name, 56 bits."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
+    digest = sha256(0)
+    digest.update(name.encode())
+    return int.from_bytes(digest.digest()[:7], "big")
+
+
+# Below this many bytes a checksum uses the interpreter's own sha256: loading OpenSSL's (hashlib) is ~4 ms of
+# a start that checksums a few small scripts. Above it OpenSSL's is several times faster per byte.
+SMALL_HASH = 1 << 20
+
+
+def sha256(size: int | None) -> Any:
+    """A new sha256 for about ``size`` bytes (None: unknown); every implementation gives the same digest."""
+    if size is not None and size < SMALL_HASH:
+        try:
+            from _sha256 import sha256 as small  # CPython 3.11
+        except ImportError:
+            try:
+                from _sha2 import sha256 as small  # type: ignore[no-redef]  # CPython 3.12+
+            except ImportError:
+                from hashlib import sha256 as small  # type: ignore[no-redef, assignment]
+        return small()
+    import hashlib
+
+    return hashlib.sha256()
 
 
 # A name that starts like a script (a number, an underscore) and ends in .sql: never skipped without a word.
@@ -90,53 +112,68 @@ def discover(directory: str | os.PathLike[str], kind: str, *, strict: bool = Fal
     a numbered name that does not match the pattern (``010_v1.2_fix.sql``) is a warning, or with ``strict``
     a ScriptError.
     """
-    root = Path(directory)
-    if not root.is_dir():
-        what = "is not a directory" if root.exists() else "does not exist"
+    root = path_text(os.fspath(directory))
+    if not os.path.isdir(root):
+        what = "is not a directory" if os.path.exists(root) else "does not exist"
         raise ConfigError(f"migrations directory {root} {what}: create it or pass --dir")
-    generic: dict[int, tuple[str, Path]] = {}
-    variant: dict[int, tuple[str, Path]] = {}
-    names: dict[int, dict[str, Path]] = {}
+    generic: dict[int, tuple[str, str]] = {}
+    variant: dict[int, tuple[str, str]] = {}
+    names: dict[int, dict[str, str]] = {}
     warnings: list[str] = []
-    repeatable: dict[str, tuple[bool, Path]] = {}
+    repeatable: dict[str, tuple[bool, str]] = {}
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
         if not entry.name.lower().endswith(".sql"):
             continue
         numbered = NUMBERED_RE.match(entry.name) is not None
+        path = _child(root, entry.name)
         if not entry.is_file():
             if numbered:
-                raise ScriptError(_not_a_file(root / entry.name))
+                raise ScriptError(_not_a_file(path))
             continue
         r = REPEATABLE_RE.match(entry.name)
         if r is not None:
-            _put_repeatable(repeatable, r.group(1), r.group(2), kind, Path(entry.path))
+            _put_repeatable(repeatable, r.group(1), r.group(2), kind, path)
             continue
         m = SCRIPT_RE.match(entry.name)
         if m is None:
-            text = f"{root / entry.name}: ignored, a script name must look like 001_name.sql (no '.' in the name)"
+            text = f"{path}: ignored, a script name must look like 001_name.sql (no '.' in the name)"
             if strict and numbered:
                 raise ScriptError(f"{text}; rename it, or run without --strict")
             warnings.append(text)
             continue
         version, name, dialect = int(m.group(1)), m.group(2), m.group(3)
         if version > MAX_VERSION:
-            raise ScriptError(f"{root / entry.name}: version {m.group(1)} is too large (at most {MAX_VERSION})")
-        names.setdefault(version, {}).setdefault(name, Path(entry.path))
+            raise ScriptError(f"{path}: version {m.group(1)} is too large (at most {MAX_VERSION})")
+        names.setdefault(version, {}).setdefault(name, path)
         if dialect is None:
-            _put(generic, version, name, Path(entry.path))
+            _put(generic, version, name, path)
         elif DIALECTS[dialect.lower()] == kind:
-            _put(variant, version, name, Path(entry.path))
+            _put(variant, version, name, path)
     for version, by_name in names.items():
         if len(by_name) > 1:
             files = " and ".join(str(p) for p in sorted(by_name.values()))
             raise ScriptError(f"version {version} has two different names: {files}; rename one of them")
     chosen = {**generic, **variant}
-    scripts = tuple(Script(v, n, p, p.name) for v, (n, p) in sorted(chosen.items()))
-    repeatables = tuple(Script(repeatable_key(n), n, p, p.name) for n, (_, p) in sorted(repeatable.items()))
+    scripts = tuple(Script(v, n, p, os.path.basename(p)) for v, (n, p) in sorted(chosen.items()))
+    repeatables = tuple(Script(repeatable_key(n), n, p, os.path.basename(p)) for n, (_, p) in sorted(repeatable.items()))
     return Discovery(scripts, tuple(warnings), repeatables)
 
 
-def _put_repeatable(found: dict[str, tuple[bool, Path]], name: str, dialect: str | None, kind: str, path: Path) -> None:
+def path_text(path: str) -> str:
+    """``str(pathlib.PurePosixPath(path))`` without importing pathlib: no '.' parts, no repeated or trailing '/'."""
+    parts = [p for p in path.split("/") if p and p != "."]
+    lead = "/" if path.startswith("/") else ""
+    return lead + "/".join(parts) or "."
+
+
+def _child(root: str, name: str) -> str:
+    """``str(Path(root) / name)`` for a cleaned ``root``."""
+    if root == ".":
+        return name
+    return root + name if root.endswith("/") else f"{root}/{name}"
+
+
+def _put_repeatable(found: dict[str, tuple[bool, str]], name: str, dialect: str | None, kind: str, path: str) -> None:
     """Keep R__name.sql, unless this database's variant R__name.<dialect>.sql replaces it."""
     if dialect is not None and DIALECTS[dialect.lower()] != kind:
         return
@@ -145,8 +182,11 @@ def _put_repeatable(found: dict[str, tuple[bool, Path]], name: str, dialect: str
         found[name] = (is_variant, path)
 
 
-def _not_a_file(path: Path) -> str:
-    """Why ``path``, named like a script, cannot be read as one."""
+def _not_a_file(text: str) -> str:
+    """Why ``text``, a path named like a script, cannot be read as one."""
+    from pathlib import Path
+
+    path = Path(text)
     if path.is_symlink() and not path.exists():
         return f"{path}: a symlink to {os.readlink(path)}, which does not exist; fix or remove the link"
     if path.is_dir():
@@ -154,7 +194,7 @@ def _not_a_file(path: Path) -> str:
     return f"{path}: not a regular file; a script must be a file"
 
 
-def _put(table: dict[int, tuple[str, Path]], version: int, name: str, path: Path) -> None:
+def _put(table: dict[int, tuple[str, str]], version: int, name: str, path: str) -> None:
     if version in table:
         raise ScriptError(f"version {version} is used twice: {table[version][1]} and {path}; renumber one of them")
     table[version] = (name, path)
@@ -163,8 +203,8 @@ def _put(table: dict[int, tuple[str, Path]], version: int, name: str, path: Path
 class Checksum:
     """A script's checksum fed block by block: sha256 of its bytes with a leading BOM removed and CRLF turned into LF."""
 
-    def __init__(self) -> None:
-        self.digest = hashlib.sha256()
+    def __init__(self, size: int | None = None) -> None:
+        self.digest = sha256(size)  # size: the file's, when known
         self.size = 0
         self.head = b""  # the first 4 KiB after the BOM
         self._cr = False  # the last block ended with a CR, which may pair with an LF at the next one's start
@@ -189,9 +229,8 @@ class Checksum:
         return self.digest.hexdigest()
 
 
-def fingerprint(path: Path, shown: str | None = None) -> Fingerprint:
+def fingerprint(path: str | os.PathLike[str], shown: str | None = None) -> Fingerprint:
     """Checksum a script: sha256 of its text with a BOM removed and CRLF turned into LF."""
-    digest = Checksum()
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     lines = 0
     try:
@@ -199,6 +238,7 @@ def fingerprint(path: Path, shown: str | None = None) -> Fingerprint:
     except OSError as exc:
         raise ScriptError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
     with fh:
+        digest = Checksum(os.fstat(fh.fileno()).st_size)
         for block in iter(lambda: fh.read(CHUNK), b""):
             _check_utf8(decoder, block, digest.size, lines, path, shown)
             lines += block.count(b"\n")
@@ -211,7 +251,7 @@ def fingerprint(path: Path, shown: str | None = None) -> Fingerprint:
 
 
 def _check_utf8(
-    decoder: codecs.IncrementalDecoder, block: bytes, offset: int, lines: int, path: Path, shown: str | None, final: bool = False
+    decoder: codecs.IncrementalDecoder, block: bytes, offset: int, lines: int, path: str | os.PathLike[str], shown: str | None, final: bool = False
 ) -> None:
     carried = decoder.getstate()[0]  # bytes of an unfinished character from the previous block
     try:
@@ -312,7 +352,7 @@ def is_template(script: Script) -> bool:
     with script.open() as fh:
         head = fh.read(len(TEMPLATE_NOTE) + 4096).lstrip("\ufeff").replace("\r\n", "\n")
     first, _, rest = head.partition("\n")
-    return first.startswith(f"-- {script.path.name.split('.', 1)[0]}: ") and rest.startswith(TEMPLATE_NOTE)
+    return first.startswith(f"-- {os.path.basename(script.path).split('.', 1)[0]}: ") and rest.startswith(TEMPLATE_NOTE)
 
 
 def _new_repeatable(directory: Path, slug: str, name: str) -> Path:

@@ -193,3 +193,16 @@ def test_an_unencoded_password_in_the_environment_is_never_shown(tmp_path: Path,
     result = subproc.run(tmp_path, "--dir", str(folder), env={"DATABASE_URL": f"postgresql://app:{SECRET[:4]}#{SECRET[4:]}@postgres/app"})
     assert result.code == 2, result.text
     assert SECRET[:4] not in result.text and SECRET[4:] not in result.text and "%23" in result.err
+
+
+@pytest.mark.parametrize("text", ["", "app", "my-db_1.x~", "p@ss:w/rd", "ünï", "50%", "%41%zz", "a b+c", "a&b=c", "=x&y=", "k=v&k=w"])
+def test_the_lazy_url_codecs_give_what_urllib_gives(text: str) -> None:
+    # config imports urllib.parse only for a text that needs it (a start's cost): same results either way.
+    from urllib.parse import parse_qsl, quote, unquote
+
+    from sqlrun import config
+
+    assert config._quote(text) == quote(text, safe="")
+    assert config._unquote(text) == unquote(text)
+    assert config._query(text) == tuple(parse_qsl(text))
+    assert config._query(text, keep_blank=True) == tuple(parse_qsl(text, keep_blank_values=True))
