@@ -50,7 +50,7 @@ _MODEL = frozenset({"Options", "Result", "ScriptResult", "ScriptStatus"})
 
 
 def __getattr__(name: str) -> Any:
-    """The value classes of sqlrun.model, imported on first use (dataclasses would slow every start)."""
+    """The value classes of sqlrun.model, imported on first use: `import sqlrun` loads only the errors."""
     if name in _MODEL:
         from . import model
 
