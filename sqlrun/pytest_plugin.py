@@ -41,7 +41,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 class _Template:
     """The session's pristine migrated database, which every test database is copied from."""
 
-    def __init__(self, config: pytest.Config, workdir: Path) -> None:
+    def __init__(self, config: pytest.Config, workdir: Path, *, copies_wanted: bool = False) -> None:
         from .config import parse_url
 
         text = config.getoption("sqlrun_url") or os.environ.get(ENV_URL) or ""
@@ -58,6 +58,8 @@ class _Template:
         self.copier = Copier(self.source)
         self._migrate(self.source)
         self._pool: CopyPool | None = None
+        if copies_wanted and self.source.kind == "postgresql":  # start now: the first test should find a copy ready
+            self._start_pool()
 
     def fresh_url(self, tag: str) -> DatabaseURL:
         """A URL for a database that does not exist yet."""
@@ -92,17 +94,24 @@ class _Template:
         self.made.remove(url)
 
     def clean(self) -> DatabaseURL:
-        """A fresh copy for one test: on PostgreSQL from copies made ahead by background threads."""
+        """A fresh copy for one test: on PostgreSQL one made ahead by background threads (scratch.CopyPool)."""
         if self.source.kind != "postgresql":
             return self.copy("test")
+        return self._start_pool().take()
+
+    def _start_pool(self) -> CopyPool:
+        """The PostgreSQL copy pool, started on first use."""
         if self._pool is None:
             from .scratch import CopyPool
 
-            self._pool = CopyPool(self.source, lambda: f"{self.prefix}_test_{uuid.uuid4().hex[:8]}")
-        return self._pool.take()
+            # pytest-xdist's workers each run a pool against the same server's shared buffers.
+            share = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+            budget = CopyPool.budget_for(self.source, share=share)
+            self._pool = CopyPool(self.source, lambda: f"{self.prefix}_test_{uuid.uuid4().hex[:8]}", budget=budget)
+        return self._pool
 
     def discard(self, url: DatabaseURL) -> None:
-        """Drop a test's copy (behind, on PostgreSQL)."""
+        """Drop a test's copy (with a later batch, on PostgreSQL)."""
         if self._pool is not None and url not in self.made:
             self._pool.give_back(url)
         else:
@@ -121,7 +130,8 @@ class _Template:
 
 @pytest.fixture(scope="session")
 def _sqlrun_template(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Template]:
-    template = _Template(request.config, tmp_path_factory.mktemp("sqlrun"))
+    wanted = any("sqlrun_clean_database" in getattr(item, "fixturenames", ()) for item in request.session.items)
+    template = _Template(request.config, tmp_path_factory.mktemp("sqlrun"), copies_wanted=wanted)
     try:
         yield template
     finally:

@@ -237,82 +237,155 @@ def _create_views(cur: Any, views: tuple[str, ...]) -> None:
 
 
 class CopyPool:
-    """Copies of one source made ahead of need by a few threads, and dropped behind, each with its own Copier.
+    """Copies of one PostgreSQL source made ahead by a few threads, each used once, and dropped in batches.
 
-    ``CREATE DATABASE ... TEMPLATE`` spends its time waiting for the server's disk: one at a time a copy took
-    179 ms here, four at once 35 ms each. A test that takes a ready copy waits for none of that.
+    On PostgreSQL 15 every ``DROP DATABASE`` forces an immediate checkpoint, and a checkpoint writes out and
+    fsyncs every copy still standing that is not on disk yet: a WAL_LOG copy lives in shared buffers and the
+    page cache until then (about 380 files for a 20-table schema), and once on disk, dropping it unlinks real
+    blocks too. Dropping each used copy while the next ones stood ready made every copy pay all of that (204 ms
+    a test here). So at most ``budget`` copies stand at once, and used ones are dropped only when every standing
+    copy is used (none ready, in use or being made), all at once, one connection each, so that their
+    checkpoints find nothing else to write and their files never reach the disk (docs/benchmarks.md).
     """
 
-    def __init__(self, source: DatabaseURL, name: Callable[[], str], workers: int = 4, ahead: int = 4) -> None:
-        import queue
+    def __init__(self, source: DatabaseURL, name: Callable[[], str], *, workers: int = 2, ahead: int = 4, budget: int = 8) -> None:
         import threading
+        from concurrent.futures import ThreadPoolExecutor
 
         self._source = source
         self._name = name
-        self._ready: queue.Queue[DatabaseURL] = queue.Queue(maxsize=ahead)
-        self._trash: queue.Queue[DatabaseURL] = queue.Queue()
-        self._stop = threading.Event()
+        self._workers, self._ahead, self._budget = workers, min(ahead, budget), budget
+        self._cv = threading.Condition()
+        self._ready: list[DatabaseURL] = []
+        self._used: list[DatabaseURL] = []
+        self._standing: set[DatabaseURL] = set()  # made and not dropped: whatever close() must drop
+        self._making = 0
+        self._out = 0  # taken and not given back
+        self._closing = False
         self._failure: BaseException | None = None
-        self._threads = [threading.Thread(target=self._work, args=(Copier(source),), name=f"sqlrun-copy-{n}", daemon=True)
-                         for n in range(workers)]
-        for t in self._threads:
-            t.start()
+        self._local = threading.local()
+        self._copiers: list[Copier] = []
+        self._jobs = ThreadPoolExecutor(max(workers, budget), thread_name_prefix="sqlrun-copy")
+        self._manager = threading.Thread(target=self._manage, name="sqlrun-copy-pool", daemon=True)
+        self._manager.start()
+
+    @staticmethod
+    def budget_for(source: DatabaseURL, *, share: int = 1) -> int:
+        """How many copies may stand at once: as many as half of the server's shared buffers hold (2 to 16),
+        split between ``share`` pools (pytest-xdist workers), since a copy evicted from them is written out."""
+        admin = _pg_admin(source)
+        try:
+            row = admin.execute(
+                "SELECT pg_database_size(%s), pg_size_bytes(current_setting('shared_buffers'))", (source.database,)
+            ).fetchone()
+        finally:
+            admin.close()
+        size, buffers = max(int(row[0]), 1), int(row[1])
+        return max(2, min(16, buffers // 2 // size // max(share, 1)))
 
     def take(self, timeout: float = 300.0) -> DatabaseURL:
-        """A ready copy (waiting for one if need be); the error that stopped the workers, if any."""
-        import queue
-
+        """A ready copy (waiting for one if need be); the error that stopped the pool, if any."""
         deadline = time.monotonic() + timeout
-        while True:
-            if self._failure is not None:
-                raise self._failure
-            try:
-                return self._ready.get(timeout=0.05)
-            except queue.Empty:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"no copy of the test database was ready after {timeout:.0f}s") from None
+        with self._cv:
+            while not self._ready:
+                if self._failure is not None:
+                    raise self._failure
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no copy of the test database was ready after {timeout:.0f}s")
+                self._cv.wait(left)
+            self._out += 1
+            url = self._ready.pop(0)
+            self._cv.notify_all()
+            return url
 
     def give_back(self, url: DatabaseURL) -> None:
-        """Drop ``url`` in the background."""
-        self._trash.put(url)
+        """Mark ``url`` used: it is dropped with the next batch."""
+        with self._cv:
+            self._out -= 1
+            self._used.append(url)
+            self._cv.notify_all()
 
     def close(self) -> None:
-        """Stop making copies, and drop the ready ones and those given back."""
-        import queue
-
-        self._stop.set()
-        for t in self._threads:
-            t.join()
-        leftover = Copier(self._source)
+        """Stop making copies and drop every copy this pool made (in use or not); the first error, if any."""
+        with self._cv:
+            self._closing = True
+            self._cv.notify_all()
+        self._manager.join()
         try:
-            for q in (self._ready, self._trash):
-                while True:
-                    try:
-                        leftover.drop(q.get_nowait())
-                    except queue.Empty:
-                        break
+            self._drop_all(sorted(self._standing, key=lambda u: u.database or ""))
         finally:
-            leftover.close()
+            self._jobs.shutdown()
+            for copier in self._copiers:
+                copier.close()
 
-    def _work(self, copier: Copier) -> None:
-        import queue
-
+    def _manage(self) -> None:
+        """Decide, under the lock, what to do next: make copies, drop a batch, or stop (at close)."""
         try:
-            while not self._stop.is_set():
-                try:
-                    copier.drop(self._trash.get_nowait())  # behind: a dropped copy frees the server's disk for the next
-                    continue
-                except queue.Empty:
-                    pass
-                if self._ready.full():
-                    self._stop.wait(0.01)
-                    continue
-                url = copier.copy(self._name())
-                try:
-                    self._ready.put_nowait(url)
-                except queue.Full:  # another worker filled the last place meanwhile
-                    self._trash.put(url)
+            while True:
+                with self._cv:
+                    batch, count = self._next_step()
+                if batch:
+                    self._drop_all(batch)
+                elif count:
+                    for _ in range(count):
+                        self._jobs.submit(self._make)
+                else:
+                    return
         except BaseException as exc:  # noqa: BLE001 - handed to the test that asks for a copy next
-            self._failure = exc
-        finally:
-            copier.close()
+            self._fail(exc)
+
+    def _next_step(self) -> tuple[list[DatabaseURL], int]:
+        """A batch to drop, or a number of copies to make; neither once closing and nothing is being made."""
+        while True:
+            if self._closing or self._failure is not None:
+                if self._making == 0:
+                    return [], 0
+            elif self._used and not self._ready and not self._out and not self._making and len(self._used) >= self._budget:
+                batch, self._used = self._used, []
+                return batch, 0
+            else:
+                count = min(self._ahead - len(self._ready) - self._making, self._budget - len(self._standing) - self._making,
+                            self._workers - self._making)
+                if count > 0:
+                    self._making += count
+                    return [], count
+            self._cv.wait()
+
+    def _make(self) -> None:
+        try:
+            url = self._copier().copy(self._name())
+        except BaseException as exc:  # noqa: BLE001 - handed to the test that asks for a copy next
+            with self._cv:
+                self._making -= 1
+            self._fail(exc)
+            return
+        with self._cv:
+            self._making -= 1
+            self._standing.add(url)
+            self._ready.append(url)
+            self._cv.notify_all()
+
+    def _drop_all(self, urls: list[DatabaseURL]) -> None:
+        """Drop ``urls`` at once, one connection each: concurrent drops share their checkpoints."""
+        for future in [self._jobs.submit(self._drop, url) for url in urls]:
+            future.result()
+
+    def _drop(self, url: DatabaseURL) -> None:
+        self._copier().drop(url)
+        with self._cv:
+            self._standing.discard(url)
+
+    def _copier(self) -> Copier:
+        """This thread's own admin connection."""
+        copier = getattr(self._local, "copier", None)
+        if copier is None:
+            copier = self._local.copier = Copier(self._source)
+            with self._cv:
+                self._copiers.append(copier)
+        return copier
+
+    def _fail(self, exc: BaseException) -> None:
+        with self._cv:
+            self._failure = self._failure or exc
+            self._cv.notify_all()

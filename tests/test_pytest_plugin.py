@@ -5,11 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
+import uuid
 from pathlib import Path
 
 import pytest
 
-from conftest import BACKENDS, _raw_url, admin, require, server_url
+from conftest import BACKENDS, TempDatabase, _raw_url, admin, require, server_url
 
 MIGRATION = """CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL);
 INSERT INTO items (id, name) VALUES (1, 'seed');
@@ -136,6 +138,72 @@ def test_xdist_workers_get_their_own_databases(kind: str, tmp_path: Path) -> Non
     workers = {name.split("_")[1] for name in names}
     assert workers <= {"gw0", "gw1"} and len(workers) == 2
     assert _leftovers(kind, names) == []
+
+
+def test_more_tests_than_the_pool_holds_each_get_a_fresh_copy_and_all_are_dropped(tmp_path: Path) -> None:
+    """On PostgreSQL, 30 quick tests (more than the copies the pool lets stand, so used ones are dropped in
+    batches mid-session and at the end, after tests that ran faster than the drops): each sees only the seed."""
+    project = _project(tmp_path)
+    many = INNER_TESTS.split("def test_session_database_is_shared_a")[0].replace("range(6)", "range(30)")
+    (project / "tests" / "test_app.py").write_text(many)
+    done = _run_inner(project, *_server_args("postgresql"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "30 passed" in done.stdout
+    names = (project / "names.txt").read_text().split()
+    assert len(names) == 30 and len(set(names)) == 30
+    assert _leftovers("postgresql", names) == []
+
+
+def _standing(prefix: str) -> set[str]:
+    with admin("postgresql") as cur:
+        cur.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",))
+        return {row[0] for row in cur.fetchall()}
+
+
+def _pool(pg: TempDatabase, budget: int) -> tuple[object, str]:
+    from sqlrun.config import parse_url
+    from sqlrun.scratch import CopyPool
+
+    pg.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL); INSERT INTO items VALUES (1, 'seed')")
+    prefix = f"sqlrun_pool_{uuid.uuid4().hex[:8]}_"
+    return CopyPool(parse_url(pg.url), lambda: prefix + uuid.uuid4().hex[:8], budget=budget), prefix
+
+
+def test_copy_pool_keeps_within_its_budget_and_close_drops_every_copy(pg: TempDatabase) -> None:
+    """Ten copies through a pool of three: never more than three stand, each is pristine, and close drops all,
+    the one still in use included."""
+    pool, prefix = _pool(pg, budget=3)
+    try:
+        for n in range(10):
+            url = pool.take()
+            assert len(_standing(prefix)) <= 3
+            copy = TempDatabase("postgresql", "", url.database or "")
+            assert copy.query("SELECT id, name FROM items ORDER BY id") == [(1, "seed")]
+            copy.execute(f"INSERT INTO items VALUES ({100 + n}, 'test')")
+            pool.give_back(url)
+        in_use = pool.take()
+        assert in_use.database in _standing(prefix)
+    finally:
+        pool.close()
+    assert _standing(prefix) == set()
+
+
+def test_copy_pool_drops_nothing_while_a_copy_is_in_use(pg: TempDatabase) -> None:
+    """A used copy waits for the batch: dropping it now would force a checkpoint that writes out the copy in use."""
+    pool, prefix = _pool(pg, budget=2)
+    try:
+        first = pool.take()
+        pool.give_back(first)
+        second = pool.take()
+        time.sleep(0.5)
+        assert first.database in _standing(prefix)
+        pool.give_back(second)
+        third = pool.take()  # made once both were used and dropped together
+        assert _standing(prefix) & {first.database, second.database} == set()
+        pool.give_back(third)
+    finally:
+        pool.close()
+    assert _standing(prefix) == set()
 
 
 def test_a_failing_migration_fails_the_fixture_with_the_scripts_message(tmp_path: Path) -> None:
