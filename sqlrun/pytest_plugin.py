@@ -1,7 +1,7 @@
 """A migrated database for every test suite: pytest fixtures, enabled by installing sqlrun (entry point pytest11).
 
 ``sqlrun_database`` (session): a scratch database with the project's migrations applied once; its URL.
-``sqlrun_clean_database`` (function): a fresh migrated copy for one test, dropped after it; its URL.
+``sqlrun_clean_database`` (function): a fresh migrated copy for one test alone, dropped by the session's end; its URL.
 
 The server comes from ``--sqlrun-url`` or ``SQLRUN_TEST_URL`` (a URL whose database part is only a name
 prefix); without either, a temporary SQLite file. The scripts come from ``--sqlrun-dir``, the ini option
@@ -148,7 +148,7 @@ def sqlrun_database(_sqlrun_template: _Template) -> str:
 
 @pytest.fixture
 def sqlrun_clean_database(_sqlrun_template: _Template) -> Iterator[str]:
-    """URL of a fresh migrated database for this test alone, dropped after it."""
+    """URL of a fresh migrated database for this test alone (dropped after it, or on PostgreSQL with a later batch)."""
     from .scratch import url_text
 
     url = _sqlrun_template.clean()
