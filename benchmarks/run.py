@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import socket
 import statistics
@@ -751,6 +752,8 @@ class Tenants:
             self._psql(f'CREATE DATABASE "{t.name}";' for t in self.targets)
         listing = self.workdir / "tenants.txt"
         listing.write_text("".join(t.sqlrun_url() + "\n" for t in self.targets), encoding="utf-8")
+        # The mariadb client takes a database name, not a URL: beside the listing, for fanout_floor.
+        listing.with_suffix(".names").write_text("".join(t.name + "\n" for t in self.targets), encoding="utf-8")
         return listing
 
     def drop(self) -> None:
@@ -779,24 +782,44 @@ def fanout_cmds(folder: Path, jobs: int) -> dict[str, Callable[[Path], list[str]
     }
 
 
+def fanout_floor(kind: str, folder: Path, jobs: int) -> dict[str, Callable[[Path], list[str]]]:
+    """The server's own floor: the official client, ``jobs`` at once, sending the scripts alone (no history, no lock)."""
+    scripts = folder.parent / "all.sql"
+    scripts.write_text("".join(small_script(i) for i in range(1, FANOUT_SCRIPTS + 1)), encoding="utf-8")
+    name = f"official client x{jobs}, no history"
+    if kind == "postgresql":
+        psql = f"psql -X -q -v ON_ERROR_STOP=1 -f {scripts} -d"
+        return {name: lambda listing: ["sh", "-c", f"xargs -P {jobs} -n 1 {psql} < {listing}"]}
+    if kind == "mysql":
+        args, _ = mysql_args(MYSQL_ADMIN)  # the password, if any, reaches it in MYSQL_PWD (case_fanout's env)
+        client = shlex.join([mysql_client(), "--default-character-set=utf8mb4", *args])
+        # xargs gives its children /dev/null as stdin: a shell per database redirects the scripts into the client.
+        each = shlex.quote(f'{client} "$0" < {shlex.quote(str(scripts))}')
+        return {name: lambda listing: ["sh", "-c", f"xargs -P {jobs} -n 1 sh -c {each} < {listing.with_suffix('.names')}"]}
+    return {}
+
+
 def case_fanout(kind: str, args: argparse.Namespace, report: Report, tmp: Path) -> None:
     folder = tmp / f"fanout_{kind}" / "migrations"
     folder.mkdir(parents=True)
     for i in range(1, FANOUT_SCRIPTS + 1):
         (folder / f"{i:03d}_t{i}.sql").write_text(small_script(i), encoding="utf-8")
     contenders = fanout_cmds(folder, 8)
+    floor = fanout_floor(kind, folder, 8)
+    contenders.update(floor)
+    env = mysql_args(MYSQL_ADMIN)[1] if kind == "mysql" else None
     rows = {name: Row(name) for name in contenders}
     for _ in range(args.fanout_repeat):
         for name, argv in contenders.items():  # alternately, each on its own fresh databases
             tenants = Tenants(kind, args.tenants, folder.parent)
             listing = tenants.create()
             try:
-                rows[name].runs.append(run(argv(listing), cwd=folder.parent))
+                rows[name].runs.append(run(argv(listing), cwd=folder.parent, env=env))
             finally:
                 tenants.drop()
             if rows[name].runs[-1].code != 0:
                 print(f"  {name} failed: {rows[name].runs[-1].err.strip()[-300:]}", file=sys.stderr)
-    mine, loop, xargs = (rows[n].median() for n in contenders)
+    mine, loop, xargs = (rows[n].median() for n in list(contenders)[:3])
     table = [r.cells(1, "{:.2f} s", loop, "loop") for r in rows.values()]
     for r in table:
         r[4] = ""  # the shells' own RSS, not their children's: not a figure of the contenders
@@ -804,7 +827,16 @@ def case_fanout(kind: str, args: argparse.Namespace, report: Report, tmp: Path) 
     if mine and loop and xargs:
         met = mine <= FANOUT_LOOP_RATIO * loop and xargs >= FANOUT_XARGS_SPEEDUP * mine
         text = verdict(met, f"sqlrun {mine:.2f} s <= {FANOUT_LOOP_RATIO}x the loop ({FANOUT_LOOP_RATIO * loop:.2f} s) and {xargs / mine:.1f}x faster than xargs -P 4 (>= {FANOUT_XARGS_SPEEDUP}x)")
+        text += floor_note(mine, [rows[n] for n in floor])
     report.table(f"{kind}: {args.tenants} databases x {FANOUT_SCRIPTS} scripts, one command", TIME_HEADER, table, text)
+
+
+def floor_note(mine: float, floor: list[Row]) -> str:
+    """sqlrun against the server's floor, for the verdict line (no target: what no client can beat)."""
+    best = floor[0].median() if floor else None
+    if not best:
+        return ""
+    return f"; against the server's floor ({floor[0].name}, {best:.2f} s): sqlrun {mine / best:.2f}x"
 
 
 CASES: dict[str, Callable[[str, argparse.Namespace, Report, Path], None]] = {
