@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 
 from .errors import ConfigError
 from .kinds import DIALECTS
@@ -197,6 +196,8 @@ def redact_text(text: str) -> str:
     """
     if "password" not in text.lower() and "://" not in text:
         return text
+    import re  # only now: a start that prints no connection string does not import it
+
     text = re.sub(_KEYWORD_PASSWORD, lambda m: m.group(1) + "***", text, flags=re.IGNORECASE)
     return re.sub(_URL_PASSWORD, lambda m: m.group(1) + "***@", text, flags=re.IGNORECASE)
 

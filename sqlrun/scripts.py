@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import os
-import re
 
 from .errors import ConfigError, ScriptError
 from .kinds import DIALECTS
@@ -16,13 +15,11 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, BinaryIO, Iterator
 
-# NNN_name.sql or NNN_name.<dialect>.sql; the number has any width and orders numerically.
-SCRIPT_RE = re.compile(r"^(\d+)_([^.]+?)(?:\.(" + "|".join(DIALECTS) + r"))?\.sql$", re.IGNORECASE)
-# R__name.sql or R__name.<dialect>.sql: a repeatable script, applied whenever its checksum changes.
-REPEATABLE_RE = re.compile(r"^R__([^.]+?)(?:\.(" + "|".join(DIALECTS) + r"))?\.sql$")
+# Script names are read with str methods, not regexes: a start that only lists applied scripts then never
+# imports re (with enum, ~5 ms); tests/test_script_names.py holds them to the regexes they replace.
+
 # Versions live in a BIGINT column; 20251214144332 (a timestamp) is the widest style in use.
 MAX_VERSION = 2**63 - 1
-NO_TRANSACTION = re.compile(r"\A\ufeff?[ \t]*--[ \t]*sqlrun:[ \t]*no-transaction[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 CHUNK = 1 << 20
 # What `new` writes under a script's title line; a script that still starts with it and has no statement was
 # never written (is_template), whereas other comment-only scripts are real, empty steps of an update series.
@@ -101,8 +98,55 @@ def sha256(size: int | None) -> Any:
     return hashlib.sha256()
 
 
-# A name that starts like a script (a number, an underscore) and ends in .sql: never skipped without a word.
-NUMBERED_RE = re.compile(r"^\d+_.*\.sql$", re.IGNORECASE)
+def script_name(file: str) -> tuple[str, str, str | None] | None:
+    """NNN_name.sql or NNN_name.<dialect>.sql (any case): (the digits, the name, the dialect lowercased or None).
+
+    The number has any width and orders numerically; the name has no '.'.
+    """
+    if file[-4:].lower() != ".sql":
+        return None
+    parts = file[:-4].split(".")
+    dialect = parts[1].casefold() if len(parts) == 2 else None
+    if len(parts) > 2 or (dialect is not None and dialect not in DIALECTS):
+        return None
+    digits, underscore, name = parts[0].partition("_")
+    if not (digits.isdecimal() and underscore and name):
+        return None
+    return digits, name, dialect
+
+
+def repeatable_name(file: str) -> tuple[str, str | None] | None:
+    """R__name.sql or R__name.<dialect>.sql (exactly this case): (the name, the dialect or None).
+
+    A repeatable script is applied whenever its checksum changes.
+    """
+    if not (file.startswith("R__") and file.endswith(".sql")):
+        return None
+    parts = file[3:-4].split(".")
+    dialect = parts[1] if len(parts) == 2 else None
+    if len(parts) > 2 or not parts[0] or (dialect is not None and dialect not in DIALECTS):
+        return None
+    return parts[0], dialect
+
+
+def looks_numbered(file: str) -> bool:
+    """A number, an underscore, anything, .sql (any case): a name never skipped without a word."""
+    digits, underscore, _ = file.partition("_")
+    return digits.isdecimal() and bool(underscore) and file[-4:].lower() == ".sql" and "\n" not in file[:-1]
+
+
+def no_transaction(first_line: str) -> bool:
+    """The first line is ``-- sqlrun: no-transaction`` (any case, any blanks around the words, a BOM, a CR)."""
+    text = first_line.removeprefix("\ufeff").lstrip(" \t")
+    if not text.startswith("--"):
+        return False
+    text = text[2:].lstrip(" \t")
+    if text[:7].casefold() != "sqlrun:":
+        return False
+    text = text[7:].lstrip(" \t")
+    if text[:14].casefold() != "no-transaction":
+        return False
+    return not text[14:].removesuffix("\r").strip(" \t")
 
 
 def discover(directory: str | os.PathLike[str], kind: str, *, strict: bool = False) -> Discovery:
@@ -124,26 +168,27 @@ def discover(directory: str | os.PathLike[str], kind: str, *, strict: bool = Fal
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
         if not entry.name.lower().endswith(".sql"):
             continue
-        numbered = NUMBERED_RE.match(entry.name) is not None
+        numbered = looks_numbered(entry.name)
         path = _child(root, entry.name)
         if not entry.is_file():
             if numbered:
                 raise ScriptError(_not_a_file(path))
             continue
-        r = REPEATABLE_RE.match(entry.name)
+        r = repeatable_name(entry.name)
         if r is not None:
-            _put_repeatable(repeatable, r.group(1), r.group(2), kind, path)
+            _put_repeatable(repeatable, r[0], r[1], kind, path)
             continue
-        m = SCRIPT_RE.match(entry.name)
+        m = script_name(entry.name)
         if m is None:
             text = f"{path}: ignored, a script name must look like 001_name.sql (no '.' in the name)"
             if strict and numbered:
                 raise ScriptError(f"{text}; rename it, or run without --strict")
             warnings.append(text)
             continue
-        version, name, dialect = int(m.group(1)), m.group(2), m.group(3)
+        digits, name, dialect = m
+        version = int(digits)
         if version > MAX_VERSION:
-            raise ScriptError(f"{path}: version {m.group(1)} is too large (at most {MAX_VERSION})")
+            raise ScriptError(f"{path}: version {digits} is too large (at most {MAX_VERSION})")
         names.setdefault(version, {}).setdefault(name, path)
         if dialect is None:
             _put(generic, version, name, path)
@@ -247,7 +292,7 @@ def fingerprint(path: str | os.PathLike[str], shown: str | None = None) -> Finge
     if not digest.head.strip():
         raise ScriptError(f"{shown or path}:1: the script is empty; write at least one statement or delete the file")
     first_line = digest.head.split(b"\n", 1)[0].decode("utf-8", "ignore")
-    return Fingerprint(digest.hexdigest(), digest.size, bool(NO_TRANSACTION.match(first_line)))
+    return Fingerprint(digest.hexdigest(), digest.size, no_transaction(first_line))
 
 
 def _check_utf8(
@@ -330,16 +375,18 @@ def changed_while_read(script: Script) -> ScriptError:
 def new_script(directory: Path, name: str, *, repeatable: bool = False) -> Path:
     """Create the next numbered script in ``directory``, with the width of the numbers already there
     (or, ``repeatable``, the script R__name.sql)."""
+    import re
+
     slug = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
     if not slug:
         raise ConfigError(f"{name!r} has no letters or digits to name a script with")
     directory.mkdir(parents=True, exist_ok=True)
     if repeatable:
         return _new_repeatable(directory, slug, name)
-    numbers = [m for m in (SCRIPT_RE.match(p.name) for p in directory.iterdir()) if m]
-    last = max(numbers, key=lambda m: int(m.group(1)), default=None)
-    width = len(last.group(1)) if last else 3
-    number = str(int(last.group(1)) + 1 if last else 1).zfill(width)
+    numbers = [m[0] for m in (script_name(p.name) for p in directory.iterdir()) if m]
+    last = max(numbers, key=int, default=None)
+    width = len(last) if last else 3
+    number = str(int(last) + 1 if last else 1).zfill(width)
     path = directory / f"{number}_{slug}.sql"
     if path.exists():
         raise ConfigError(f"{path} already exists")

@@ -174,5 +174,5 @@ def test_a_run_with_nothing_pending_loads_no_apply_machinery(tmp_path: Path) -> 
     loaded = loaded_by(f"{setup}; {quiet}; {run}; out.__exit__(None, None, None); assert code == 0")
     assert {"sqlrun.runner", "sqlrun.plan", "sqlite3"} <= loaded
     apply_path = {"sqlrun.execute", "sqlrun.tolerance", "sqlrun.sqltext", "sqlrun.locking", "sqlrun.waits", "sqlrun.splitter"}
-    unwanted = apply_path | {"urllib.parse", "hashlib"} | HEAVY - {"sqlite3", "re"}
+    unwanted = apply_path | {"urllib.parse", "hashlib", "enum"} | HEAVY - {"sqlite3"}
     assert not loaded & unwanted, loaded & unwanted

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import os
-import re
 import sqlite3
 import time
 import _thread  # the builtin behind threading: its lock without threading's ~3 ms import
@@ -16,6 +16,7 @@ from .base import HISTORY_COLUMNS, BatchOutcome, as_time, Database, HistoryRow, 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a cold start ~3 ms
 
 if TYPE_CHECKING:  # only for annotations: the splitter is not needed to read the history
+    import re
     from typing import Any, Sequence
 
     from ..intent import Name
@@ -49,7 +50,14 @@ BUSY_TIMEOUT = 30.0
 PROGRESS_STEPS = 100_000
 # PRAGMAs that SQLite silently ignores (foreign_keys) or refuses (synchronous, journal_mode) inside a
 # transaction (pragma.c); the sqlite3 shell runs them in autocommit, where they take effect.
-_OUTSIDE_PRAGMA = re.compile(r"PRAGMA\s+(?:\w+\s*\.\s*)?(foreign_keys|synchronous|journal_mode)\s*[=(]", re.IGNORECASE)
+
+
+@functools.cache
+def _outside_pragma() -> re.Pattern[str]:
+    """The PRAGMAs SQLite ignores or refuses in a transaction; compiled on first use (a no-op start never needs re)."""
+    import re
+
+    return re.compile(r"PRAGMA\s+(?:\w+\s*\.\s*)?(foreign_keys|synchronous|journal_mode)\s*[=(]", re.IGNORECASE)
 # Connection settings a script may change and the next one would inherit (PRAGMA foreign_keys is a no-op
 # inside a transaction, but a no-transaction script's sticks); read at the first script, restored before each.
 SESSION_PRAGMAS = ("foreign_keys", "recursive_triggers", "legacy_alter_table")
@@ -196,7 +204,7 @@ class SQLiteDatabase(Database):
         text = statement.text
         if text[0] not in "pP":
             return None
-        m = _OUTSIDE_PRAGMA.match(text)
+        m = _outside_pragma().match(text)
         return f"SQLite ignores or refuses PRAGMA {m.group(1).lower()} inside a transaction" if m else None
 
     def run_batch(self, statements: Sequence[Statement], finish: HistoryRow | None = None) -> BatchOutcome:
