@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import _weakref  # the builtin behind weakref: its ref without weakref's ~0.8 ms import, paid by every start
 import os
 import time
-import weakref
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -30,8 +30,9 @@ HISTORY_TABLE = "sqlrun_history"
 # derived from the name: an older sqlrun, which reads only sqlrun_history, never sees them.
 REPEATABLE_TABLE = "sqlrun_repeatable"
 # Every session still open in this process, so that a Ctrl-C in a fan-out can stop the statements its
-# worker threads are running (the signal reaches only the main thread).
-_OPEN: weakref.WeakSet[Database] = weakref.WeakSet()
+# worker threads are running (the signal reaches only the main thread). By id, each held weakly: an entry
+# goes with its session.
+_OPEN: dict[int, _weakref.ReferenceType[Database]] = {}
 HISTORY_COLUMNS = (
     "version", "name", "file", "checksum", "state", "applied_at", "duration_ms",
     "statements", "tolerated", "applied_by", "previous_checksum", "checksum_replaced_at",
@@ -167,7 +168,8 @@ class Database(ABC):
         self.url = url
         self.table = HISTORY_TABLE
         self.interrupted = False  # set by interrupt(): the runner sends nothing more
-        _OPEN.add(self)
+        key = id(self)
+        _OPEN[key] = _weakref.ref(self, lambda _, key=key: _OPEN.pop(key, None))
 
     @contextmanager
     def ledger(self, table: str) -> Iterator[None]:
@@ -403,7 +405,10 @@ def connect_error(url: DatabaseURL, message: str, *, retryable: bool = True) -> 
 
 def interrupt_all() -> None:
     """Stop the statement every open session of this process is running (Ctrl-C in a fan-out)."""
-    for db in list(_OPEN):
+    for ref in list(_OPEN.values()):
+        db = ref()
+        if db is None:
+            continue
         try:
             db.interrupt()
         except Exception:  # noqa: BLE001 - a session that cannot be reached ends with the process anyway
