@@ -90,7 +90,8 @@ def _apply(url: DatabaseURL, options: Options, reporter: Reporter, progress: Pro
         history = db.read_history() if db else {}
         todo = scripts_to_run(found.scripts, found.prints, history, options, reporter, warnings)
         waits = repeatables_wait(found, history, options)
-        due = [] if waits else due_repeatables(found, read_ledger(db))
+        # Without R__ scripts nothing in the ledger can be due: no query for it (a round trip of every start).
+        due = [] if waits or not found.repeatable else due_repeatables(found, read_ledger(db))
         if not todo and not due:
             reporter.info(nothing_to_do(found, history, options))
             return Result(url.redacted(), (), options.dry_run, tuple(warnings))

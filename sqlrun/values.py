@@ -3,8 +3,8 @@
 Every container start runs sqlrun with nothing pending, so what that run imports is paid each time.
 ``dataclasses`` imports ``inspect`` (and with it ``ast``, ``dis``, ``tokenize``), then compiles six methods
 for each class it decorates: on the no-op run that was ~20 ms of CPU for the import and ~1 ms per class,
-a third of the run (docs/benchmarks.md, "Start-up"). Here one ``__init__`` is compiled per class and the
-other methods are shared. Modules a no-op run never imports keep ``@dataclass``.
+a third of the run (docs/benchmarks.md, "Start-up"). Here one ``__init__`` is compiled per class, when the
+class is first used, and the other methods are shared. Modules a no-op run never imports keep ``@dataclass``.
 
 To the standard library these classes are still dataclasses: ``dataclasses.fields``, ``replace``,
 ``asdict`` and ``is_dataclass`` work on them, through a ``__dataclass_fields__`` built on first use.
@@ -59,7 +59,7 @@ def _build(cls: _C, frozen: bool, show: bool) -> _C:
     names = tuple(specs)
     cls.__value_fields__ = names  # type: ignore[attr-defined]
     cls.__value_frozen__ = frozen  # type: ignore[attr-defined]
-    cls.__init__ = _init(cls, specs, frozen)  # type: ignore[misc]
+    cls.__init__ = _LazyInit(specs, frozen)  # type: ignore[misc]
     for name, spec in specs.items():  # as dataclasses leaves them: the class attribute is the plain default
         if isinstance(cls.__dict__.get(name), Field):
             if spec.default is _MISSING:
@@ -140,6 +140,27 @@ def _frozen(self: Any, name: str, *args: Any) -> None:
     from dataclasses import FrozenInstanceError  # only now: a frozen value being assigned to is a bug, not a start
 
     raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+class _LazyInit:
+    """A class's ``__init__``, compiled the first time anything looks it up: to make an instance, ``help``,
+    ``inspect.signature``. Compiling is most of what a class costs; a start never builds some of them."""
+
+    def __init__(self, specs: dict[str, Field], frozen: bool) -> None:
+        self.specs, self.frozen = specs, frozen
+
+    def __get__(self, obj: Any, cls: type | None = None) -> Any:
+        owner = self._owner(cls if cls is not None else type(obj))
+        init = _init(owner, self.specs, self.frozen)
+        owner.__init__ = init  # type: ignore[misc]  # from now on the class has a plain function
+        return init if obj is None else init.__get__(obj, cls)
+
+    def _owner(self, cls: type) -> type:
+        """The class this __init__ belongs to (``cls`` may be a subclass that inherits it)."""
+        for klass in cls.__mro__:
+            if klass.__dict__.get("__init__") is self:
+                return klass
+        raise AssertionError("a lazy __init__ outside its class")
 
 
 class _DataclassFields:

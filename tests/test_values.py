@@ -87,3 +87,30 @@ def test_the_standard_library_still_sees_dataclasses() -> None:
     assert dataclasses.replace(Point(1, tags=["a"]), x=2) == Point(2, tags=["a"])
     with pytest.raises(dataclasses.FrozenInstanceError):
         dataclasses.replace(Options(), wait=1.0).wait = 2.0  # type: ignore[misc]
+
+
+def test_the_init_is_compiled_when_first_looked_up_and_then_is_a_plain_function() -> None:
+    import inspect
+
+    @value
+    class Late:
+        """Never instantiated before the signature is asked for."""
+
+        a: int
+        b: str = "x"
+
+    assert list(inspect.signature(Late).parameters) == ["a", "b"]  # help() and IDEs see the real parameters
+    assert inspect.isfunction(Late.__dict__["__init__"])
+
+    @value
+    class Base:
+        """A value class another one inherits from."""
+
+        a: int
+
+    class Child(Base):
+        pass
+
+    assert Child(1).a == 1 and Base(2) == Base(2)  # the first instance is a subclass's: the base's init serves it
+    with pytest.raises(TypeError):
+        Base()  # type: ignore[call-arg]
