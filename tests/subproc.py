@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -79,9 +80,27 @@ def read_line_with(proc: subprocess.Popen[str], needle: str) -> str:
 
 
 def finish(proc: subprocess.Popen[str], timeout: float = 120, before: str = "") -> Run:
-    """Wait for ``proc``; ``before`` is stdout already read from it."""
-    out, err = proc.communicate(timeout=timeout)
-    return Run(proc.returncode, before + out, err)
+    """Wait for ``proc``; ``before`` is stdout already read from it (by read_line_with).
+
+    The rest is read through the same file objects: reading lines fills their buffer ahead, and
+    ``communicate()`` reads the pipes underneath it, so it lost the lines already buffered (two databases'
+    "applied" lines written together, one of them gone: a flaky fan-out test).
+    """
+    assert proc.stdout is not None and proc.stderr is not None
+    texts: dict[str, str] = {}
+    readers = [threading.Thread(target=lambda k=k, f=f: texts.__setitem__(k, f.read()), daemon=True)
+               for k, f in (("out", proc.stdout), ("err", proc.stderr))]
+    for reader in readers:
+        reader.start()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # the pipes close, the readers end; the timeout is still the test's failure
+        raise
+    finally:
+        for reader in readers:
+            reader.join()
+    return Run(proc.returncode, before + texts["out"], texts["err"])
 
 
 def run_unprivileged(cwd: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 120) -> Run:
