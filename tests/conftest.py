@@ -15,7 +15,7 @@ import uuid
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NoReturn
 
 import pytest
 
@@ -95,14 +95,18 @@ class admin:
         self.conn.close()
 
 
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test for ``reason`` (what cannot run, and why); fail it under CI=true, which must never skip one."""
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
 def need_client(*names: str) -> None:
     """Skip unless the official client programs ``names`` are installed; under CI=true their absence fails."""
     missing = [n for n in names if shutil.which(n) is None]
     if missing:
-        reason = f"{', '.join(missing)} not installed"
-        if IN_CI:
-            pytest.fail(f"CI=true and {reason} (.ci/run installs the clients)")
-        pytest.skip(reason)
+        unavailable(f"{', '.join(missing)} not installed (.ci/run installs the clients)")
 
 
 def require(kind: str) -> None:
@@ -111,9 +115,7 @@ def require(kind: str) -> None:
         return
     reason = _server_reason(kind)
     if reason:
-        if IN_CI:
-            pytest.fail(f"CI=true and a backend cannot run: {reason}")
-        pytest.skip(reason)
+        unavailable(f"a backend cannot run: {reason}")
 
 
 @dataclass

@@ -13,6 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from conftest import unavailable
+
 DEFAULT_POSTGRESQL_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_MYSQL_URL = "mysql://root@127.0.0.1:3306/"
 
@@ -48,13 +50,6 @@ def postgresql_server() -> Server:
 def mysql_server() -> Server:
     """The MySQL/MariaDB server the tests use."""
     return _server("SQLRUN_TEST_MYSQL_URL", DEFAULT_MYSQL_URL, 3306)
-
-
-def unavailable(reason: str) -> None:
-    """Skip the test, or fail it when CI=true: CI must never silently skip server tests."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: server tests must not be skipped)")
-    pytest.skip(reason)
 
 
 def require_tool(name: str) -> str:

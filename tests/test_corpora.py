@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import corpora
-from conftest import IN_CI, TempDatabase, make_database
+from conftest import TempDatabase, make_database, unavailable
 
 pytestmark = pytest.mark.corpus
 
@@ -55,23 +55,17 @@ CHECK_DIVERGES = {
 CLIENTS = {"mysql": ("mariadb", "mariadb-dump"), "postgresql": ("psql", "pg_dump"), "sqlite": ("sqlite3",)}
 
 
-def _unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"CI=true and a corpus cannot be built: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(params=corpora.CORPORA, ids=str)
 def corpus(request: pytest.FixtureRequest) -> corpora.Corpus:
     """Each corpus in turn, its package fetched (once, into the cache) and its client tools present."""
     corpus = request.param
     missing = [tool for tool in CLIENTS[corpus.kind] if shutil.which(tool) is None]
     if missing:
-        _unavailable(f"{', '.join(missing)} not installed (.ci/run installs them)")
+        unavailable(f"a corpus cannot be built: {', '.join(missing)} not installed (.ci/run installs them)")
     try:
         corpora.files(corpus)
     except corpora.Unavailable as exc:
-        _unavailable(str(exc))
+        unavailable(f"a corpus cannot be built: {exc}")
     return corpus
 
 

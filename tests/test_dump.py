@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 import pytest
 
 import corpora
-from conftest import IN_CI, CliResult, TempDatabase, make_database, need_client
+from conftest import CliResult, TempDatabase, make_database, need_client, unavailable
 from sqlrun.config import parse_url
 from sqlrun.dialects import open_database
 from sqlrun.snapshot import SQLRUN_TABLES, Scope, Snapshot, take
@@ -360,11 +360,11 @@ CLIENTS = {"mysql": "mariadb", "postgresql": "psql", "sqlite": "sqlite3"}
 @pytest.mark.parametrize("corpus", DUMPED_CORPORA, ids=str)
 def test_a_real_schema_round_trips_through_its_dump(corpus: corpora.Corpus, cli: Cli, tmp_path: Path) -> None:
     if shutil.which(CLIENTS[corpus.kind]) is None:
-        _unavailable(f"{CLIENTS[corpus.kind]} not installed")
+        unavailable(f"a corpus cannot be built: {CLIENTS[corpus.kind]} not installed")
     try:
         folder = corpora.migrations(corpus, tmp_path / "migrations")
     except corpora.Unavailable as exc:
-        _unavailable(str(exc))
+        unavailable(f"a corpus cannot be built: {exc}")
     gens = [make_database(corpus.kind, _mkdir(tmp_path / name)) for name in ("source", "by_sqlrun", "by_client")]
     try:
         source, by_sqlrun, by_client = (next(g) for g in gens)
@@ -382,10 +382,6 @@ def test_a_real_schema_round_trips_through_its_dump(corpus: corpora.Corpus, cli:
             next(gen, None)
 
 
-def _unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"CI=true and a corpus cannot be built: {reason}")
-    pytest.skip(reason)
 
 
 def test_the_library_dump_is_the_command_s_text(target: TempDatabase, cli: Cli) -> None:

@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 
 import pgcluster
-from conftest import IN_CI, TempDatabase, make_database, require
+from conftest import TempDatabase, make_database, require, unavailable
 from subproc import finish, run, start
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgresql]
@@ -28,9 +28,7 @@ def _cluster_ready() -> None:
     require("postgresql")
     reason = pgcluster.environment_ready()
     if reason:
-        if IN_CI:
-            pytest.fail(f"CI=true and the cluster tests cannot run: {reason}")
-        pytest.skip(reason)
+        unavailable(f"the cluster tests cannot run: {reason}")
 
 
 @pytest.fixture(scope="module")

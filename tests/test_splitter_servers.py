@@ -244,7 +244,6 @@ def test_mariadb_dump_applies() -> None:
 
 def test_mysql_compound_create_without_delimiter_applies() -> None:
     """Our BEGIN ... END rule: a routine written without DELIMITER is one statement the server accepts."""
-    pytest.importorskip("pymysql")
     script = MY_SOURCE.replace("DELIMITER //\n", "").replace("DELIMITER ;\n", "").replace("END//", "END;")
     texts = [s.text for s in split(script, "mysql")]
     assert sum(t.startswith("CREATE PROCEDURE") or t.startswith("CREATE FUNCTION") or t.startswith("CREATE TRIGGER") for t in texts) == 3
