@@ -10,7 +10,7 @@ import time
 
 from .config import DatabaseURL
 from .dialects import Database, HistoryRow, open_database
-from .dialects.base import KNOWN_STATES, REPEATABLE_TABLE
+from .dialects.base import KNOWN_STATES, REPEATABLE_TABLE, WAIT_NOTICE_SECONDS
 from .errors import ChangedError, ConfigError, ConnectError, ReadOnlyError
 from .model import Options, ScriptStatus
 from .report import Reporter
@@ -22,8 +22,6 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which co
 if TYPE_CHECKING:
     from datetime import datetime
     from typing import Sequence
-
-WAIT_NOTICE_SECONDS = 5.0
 
 
 @value
@@ -176,7 +174,7 @@ def refuse_replica(db: Database | None) -> None:
         raise ReadOnlyError(reason)
 
 
-# --- applying --------------------------------------------------------------------------------------
+# --- planning --------------------------------------------------------------------------------------
 
 
 @value(frozen=False)

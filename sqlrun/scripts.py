@@ -192,7 +192,7 @@ def discover(directory: str | os.PathLike[str], kind: str, *, strict: bool = Fal
         names.setdefault(version, {}).setdefault(name, path)
         if dialect is None:
             _put(generic, version, name, path)
-        elif DIALECTS[dialect.lower()] == kind:
+        elif DIALECTS[dialect] == kind:  # script_name gives it lowercased
             _put(variant, version, name, path)
     for version, by_name in names.items():
         if len(by_name) > 1:
@@ -220,7 +220,7 @@ def _child(root: str, name: str) -> str:
 
 def _put_repeatable(found: dict[str, tuple[bool, str]], name: str, dialect: str | None, kind: str, path: str) -> None:
     """Keep R__name.sql, unless this database's variant R__name.<dialect>.sql replaces it."""
-    if dialect is not None and DIALECTS[dialect.lower()] != kind:
+    if dialect is not None and DIALECTS[dialect] != kind:  # repeatable_name takes only the lowercase names
         return
     is_variant = dialect is not None
     if name not in found or (is_variant and not found[name][0]):
