@@ -95,6 +95,37 @@ def test_redact_text_leaves_text_without_passwords_alone() -> None:
     assert redact_text(text) == text
 
 
+def test_the_str_precheck_never_skips_a_url_password() -> None:
+    # redact_text skips the regex when _may_hold_url_password says no: on every text the URL pattern
+    # matches, it must say yes (random texts over the characters the pattern cares about).
+    import random
+    import re
+
+    from sqlrun.config import _URL_PASSWORD, _may_hold_url_password
+
+    pattern = re.compile(_URL_PASSWORD, re.IGNORECASE)
+    rng = random.Random(17)
+    pieces = ["://", "mysql", "a", ":", "@", "/", "?", "#", " ", "'", '"', "\t", "x1", "é"]
+    matched = 0
+    for _ in range(40_000):
+        head = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 3)))
+        text = head + "mysql://" + "".join(rng.choice(pieces) for _ in range(rng.randint(1, 10)))
+        if pattern.search(text):
+            matched += 1
+            assert _may_hold_url_password(text), text
+    assert matched > 1_000  # the generator does reach the pattern
+    assert not _may_hold_url_password("database: mysql://root@127.0.0.1:3306/app (from DATABASE_URL)")
+
+
+def test_the_start_line_compiles_no_pattern() -> None:
+    import re
+
+    re.purge()
+    line = "database: mysql://root@127.0.0.1:3306/app (from DATABASE_URL)"
+    assert redact_text(line) == line
+    assert not [key for key in re._cache if "password" in str(key) or "://" in str(key)]  # type: ignore[attr-defined]
+
+
 def test_the_password_query_option_is_redacted() -> None:
     url = parse_url(f"postgresql://u@h/app?password={SECRET}&sslmode=disable")
     assert SECRET not in url.redacted() and SECRET not in repr(url)
