@@ -287,6 +287,23 @@ def test_writing_commands_exit_6_on_a_read_only_mariadb_session(maria: TempDatab
     assert maria.tables() == set()
 
 
+@pytest.mark.parametrize("read_only", [False, True])
+def test_mariadbs_select_probe_reads_what_show_variables_shows(maria: TempDatabase, read_only: bool) -> None:
+    # On MariaDB the start reads @@variables in one SELECT instead of SHOW VARIABLES (which lists them all):
+    # both must give the same values, ON/OFF spelled as SHOW VARIABLES spells them.
+    from sqlrun.dialects.mysql import MARIADB_PROBED
+
+    db = session(read_only_url(maria.url) if read_only else maria.url)
+    try:
+        probed = db._probe_variables()  # type: ignore[attr-defined]
+        names = ", ".join(f"'{n}'" for n in (*MARIADB_PROBED, "version"))
+        shown = {k.lower(): str(v).upper() for k, v in db._query(f"SHOW VARIABLES WHERE Variable_name IN ({names})")}  # type: ignore[attr-defined]
+    finally:
+        db.close()
+    assert probed == shown
+    assert probed["tx_read_only"] == ("ON" if read_only else "OFF")
+
+
 @pytest.mark.parametrize("command", ["status", "verify"])
 def test_status_and_verify_read_a_read_only_mariadb_and_say_so(maria: TempDatabase, scripts, cli, command: str) -> None:
     folder = scripts(SCRIPTS)
