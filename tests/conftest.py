@@ -11,6 +11,7 @@ import io
 import os
 import shutil
 import sqlite3
+import sys
 import uuid
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -19,7 +20,15 @@ from typing import Any, Callable, Iterator, NoReturn
 
 import pytest
 
-from sqlrun.config import DatabaseURL, parse_url
+# The sqlrun under test is this checkout's, in this process and in every subprocess a test starts (which may
+# run from another directory): not whichever checkout the venv's editable install points at, as it would be
+# for a second worktree sharing one venv.
+ROOT = Path(__file__).resolve().parents[1]
+if sys.path[0] != str(ROOT):
+    sys.path.insert(0, str(ROOT))
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+
+from sqlrun.config import DatabaseURL, parse_url  # noqa: E402
 
 DEFAULT_URLS = {"mysql": "mysql://root@127.0.0.1:3306/", "postgresql": "postgresql://postgres@127.0.0.1:5432/postgres"}
 ENV_URLS = {"mysql": "SQLRUN_TEST_MYSQL_URL", "postgresql": "SQLRUN_TEST_POSTGRESQL_URL"}

@@ -176,3 +176,22 @@ def test_a_run_with_nothing_pending_loads_no_apply_machinery(tmp_path: Path) -> 
     apply_path = {"sqlrun.execute", "sqlrun.tolerance", "sqlrun.sqltext", "sqlrun.locking", "sqlrun.waits", "sqlrun.splitter"}
     unwanted = apply_path | {"urllib.parse", "hashlib", "enum"} | HEAVY - {"sqlite3"}
     assert not loaded & unwanted, loaded & unwanted
+
+
+def test_a_mariadb_start_with_nothing_pending_loads_no_idna_codec(tmp_path: Path) -> None:
+    # pymysql hands socket.getaddrinfo the host as str, which imports the "idna" codec (~2 ms of every start);
+    # sqlrun opens the socket with the host as bytes. The redaction patterns are not compiled either.
+    import sqlrun
+    from conftest import make_database
+
+    for database in make_database("mysql", tmp_path):
+        folder = tmp_path / "data" / "migrations"
+        folder.mkdir(parents=True)
+        (folder / "001_t.sql").write_text("CREATE TABLE t (id INTEGER PRIMARY KEY);\n")
+        assert sqlrun.apply(database.url, folder).applied == 1
+        setup = f"import os; os.chdir({str(tmp_path)!r}); os.environ['DATABASE_URL'] = {database.url!r}"
+        quiet = "import contextlib, io; out = contextlib.redirect_stdout(io.StringIO()); out.__enter__()"
+        run = "from sqlrun.cli import main; code = main([])"
+        loaded = loaded_by(f"{setup}; {quiet}; {run}; out.__exit__(None, None, None); assert code == 0")
+        assert {"pymysql", "sqlrun.plan"} <= loaded
+        assert not loaded & {"encodings.idna", "stringprep", "unicodedata", "sqlrun.execute"}, loaded & {"encodings.idna", "stringprep", "unicodedata", "sqlrun.execute"}
