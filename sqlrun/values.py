@@ -3,8 +3,8 @@
 Every container start runs sqlrun with nothing pending, so what that run imports is paid each time.
 ``dataclasses`` imports ``inspect`` (and with it ``ast``, ``dis``, ``tokenize``), then compiles six methods
 for each class it decorates: on the no-op run that was ~20 ms of CPU for the import and ~1 ms per class,
-a third of the run (docs/benchmarks.md, "Start-up"). Here one ``__init__`` is compiled per class, when the
-class is first used, and the other methods are shared. Modules a no-op run never imports keep ``@dataclass``.
+a third of the run (docs/benchmarks.md, "Start-up"). Here a class's first instances are made by one shared
+``__init__``, its own is compiled only once it has made a few, and the other methods are shared. Modules a no-op run never imports keep ``@dataclass``.
 
 To the standard library these classes are still dataclasses: ``dataclasses.fields``, ``replace``,
 ``asdict`` and ``is_dataclass`` work on them, through a ``__dataclass_fields__`` built on first use.
@@ -59,7 +59,7 @@ def _build(cls: _C, frozen: bool, show: bool) -> _C:
     names = tuple(specs)
     cls.__value_fields__ = names  # type: ignore[attr-defined]
     cls.__value_frozen__ = frozen  # type: ignore[attr-defined]
-    cls.__init__ = _LazyInit(specs, frozen)  # type: ignore[misc]
+    cls.__init__ = _LazyInit(specs, frozen, hasattr(cls, "__post_init__"))  # type: ignore[misc]
     for name, spec in specs.items():  # as dataclasses leaves them: the class attribute is the plain default
         if isinstance(cls.__dict__.get(name), Field):
             if spec.default is _MISSING:
@@ -142,14 +142,58 @@ def _frozen(self: Any, name: str, *args: Any) -> None:
     raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
 
-class _LazyInit:
-    """A class's ``__init__``, compiled the first time anything looks it up: to make an instance, ``help``,
-    ``inspect.signature``. Compiling is most of what a class costs; a start never builds some of them."""
+# Instances a class makes through the shared __init__ before it compiles its own: compiling costs ~90 us, binding
+# arguments by hand a few more us per instance than a compiled __init__, and a start makes a handful of most.
+COMPILE_AFTER = 16
 
-    def __init__(self, specs: dict[str, Field], frozen: bool) -> None:
+
+def _shared_init(specs: dict[str, Field], frozen: bool, post_init: bool) -> Callable[..., None]:
+    """An ``__init__`` that binds the fields by hand, as the compiled one would, without compiling anything."""
+    names = tuple(specs)
+    put = object.__setattr__ if frozen else setattr
+    required = sum(1 for spec in specs.values() if spec.default is _MISSING and spec.default_factory is None)
+    takes = f"{len(names) + 1}" if required == len(names) else f"from {required + 1} to {len(names) + 1}"
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        where = f"{type(self).__qualname__}.__init__()"
+        if len(args) > len(names):
+            raise TypeError(f"{where} takes {takes} positional arguments but {len(args) + 1} were given")
+        for name, arg in zip(names, args):
+            if name in kwargs:
+                raise TypeError(f"{where} got multiple values for argument {name!r}")
+            put(self, name, arg)
+        for name in names[len(args) :]:
+            spec = specs[name]
+            if name in kwargs:
+                put(self, name, kwargs.pop(name))
+            elif spec.default_factory is not None:
+                put(self, name, spec.default_factory())
+            elif spec.default is not _MISSING:
+                put(self, name, spec.default)
+            else:
+                raise TypeError(f"{where} missing 1 required positional argument: {name!r}")
+        if kwargs:
+            raise TypeError(f"{where} got an unexpected keyword argument {next(iter(kwargs))!r}")
+        if post_init:
+            self.__post_init__()
+
+    return __init__
+
+
+class _LazyInit:
+    """A class's ``__init__``: for its first instances a shared one that binds arguments by hand; compiled once
+    the class has made COMPILE_AFTER, or when anything else looks it up (``help``, ``inspect.signature``).
+    Compiling is most of what a class costs, and a start makes few instances of most."""
+
+    def __init__(self, specs: dict[str, Field], frozen: bool, post_init: bool) -> None:
         self.specs, self.frozen = specs, frozen
+        self.shared = _shared_init(specs, frozen, post_init)
+        self.made = 0  # not locked: a race only compiles a little earlier or later
 
     def __get__(self, obj: Any, cls: type | None = None) -> Any:
+        if obj is not None and self.made < COMPILE_AFTER:  # an instance being made (type.__call__ binds __init__)
+            self.made += 1
+            return self.shared.__get__(obj, cls)
         owner = self._owner(cls if cls is not None else type(obj))
         init = _init(owner, self.specs, self.frozen)
         owner.__init__ = init  # type: ignore[misc]  # from now on the class has a plain function

@@ -114,3 +114,42 @@ def test_the_init_is_compiled_when_first_looked_up_and_then_is_a_plain_function(
     assert Child(1).a == 1 and Base(2) == Base(2)  # the first instance is a subclass's: the base's init serves it
     with pytest.raises(TypeError):
         Base()  # type: ignore[call-arg]
+
+
+def test_the_shared_init_and_the_compiled_one_agree() -> None:
+    # A class's first COMPILE_AFTER instances are made by a shared __init__ that binds by hand; then its own is
+    # compiled. Both must accept, default and refuse the same calls.
+    from sqlrun.values import COMPILE_AFTER, _LazyInit
+
+    def build() -> type:
+        @value
+        class Pair:
+            """Made fresh for each side."""
+
+            a: int
+            b: int = 2
+            tags: list[str] = field(default_factory=list)
+
+            def __post_init__(self) -> None:
+                if self.a < 0:
+                    raise ValueError("negative")
+
+        return Pair
+
+    calls = [((1,), {}), ((1, 3), {}), ((), {"a": 4}), ((1,), {"tags": ["t"]}), ((1, 2, ["x"]), {}), ((), {}),
+             ((1,), {"a": 2}), ((1, 2, [], 4), {}), ((1,), {"nope": 1}), ((-1,), {})]
+    shared, compiled = build(), build()
+    for _ in range(COMPILE_AFTER + 1):
+        compiled(0)
+    assert isinstance(shared.__dict__["__init__"], _LazyInit)
+    assert not isinstance(compiled.__dict__["__init__"], _LazyInit)  # compiled after COMPILE_AFTER instances
+    for args, kwargs in calls:
+        outcomes = []
+        for cls in (shared, compiled):
+            try:
+                made = cls(*args, **kwargs)
+                outcomes.append(("made", made.a, made.b, made.tags))
+            except (TypeError, ValueError) as exc:
+                outcomes.append((type(exc).__name__, str(exc).split(".", 1)[-1]))
+        assert outcomes[0] == outcomes[1], (args, kwargs)
+    assert shared(1).tags is not shared(1).tags
