@@ -68,13 +68,56 @@ def find(start: str = ".") -> str | None:
 
 
 def _has_table(path: str) -> bool:
-    # A cheap look before parsing: most pyproject.toml files have no [tool.sqlrun] at all.
+    # A cheap look before parsing: most pyproject.toml files have no [tool.sqlrun] at all, and importing
+    # tomllib (with typing) costs a start ~20 ms.
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
-        return "[tool.sqlrun" in text
-    except OSError:
+    except (OSError, UnicodeDecodeError):
+        return False  # not a file pip or sqlrun could read: no settings of ours
+    if not may_hold_table(text):
         return False
+    import tomllib
+
+    try:
+        tool = tomllib.loads(text).get("tool")
+    except tomllib.TOMLDecodeError:
+        return True  # load() reports it, naming the file
+    return isinstance(tool, dict) and "sqlrun" in tool
+
+
+def may_hold_table(text: str) -> bool:
+    """Whether pyproject.toml ``text`` may define tool.sqlrun in any TOML spelling (``[tool.sqlrun]``,
+    ``[ tool . "sqlrun" ]``, ``sqlrun.directory = ...`` under ``[tool]``, an inline table); False only when it
+    cannot. A project that merely depends on sqlrun (``"sqlrun>=1"``, poetry's ``sqlrun = "^1"``) is a no."""
+    if "sqlrun" not in text:
+        return False
+    if '"""' in text or "'''" in text or "\\u" in text or "\\U" in text:
+        return True  # a multi-line string or an escaped key: a look line by line cannot be sure
+    table = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("[") and _is_key(header := _squeeze(line.lstrip("[").partition("]")[0])):
+            table = header  # (a nested array's line such as ``["a", "b"],`` is no key path, so no header)
+            if _within(table):
+                return True
+        elif "sqlrun" in line and _is_key(key := _squeeze(line.partition("=")[0])):
+            path = f"{table}.{key}" if table else key
+            if _within(path) or path == "tool":  # tool = { sqlrun = {...} }: inline tables take one line
+                return True
+    return False
+
+
+def _squeeze(key: str) -> str:
+    return key.replace(" ", "").replace("\t", "").replace('"', "").replace("'", "")
+
+
+def _is_key(key: str) -> bool:
+    return bool(key) and all(c.isalnum() or c in "_-." for c in key)
+
+
+def _within(path: str) -> bool:
+    return path == "tool.sqlrun" or path.startswith("tool.sqlrun.")
 
 
 def load(path: str | None) -> Settings:

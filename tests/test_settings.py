@@ -155,3 +155,55 @@ def test_a_pyproject_without_the_table_is_not_a_settings_file(project: Path, cli
     done = cli()
     assert done.code == 0, done.text
     assert db_file.exists()
+
+
+SPELLINGS = {  # pyproject.toml texts, and whether tomllib finds tool.sqlrun in them
+    '[tool.sqlrun]\ndirectory = "db"\n': True,
+    '[ tool . "sqlrun" ]\ndirectory = "db"\n': True,
+    "[tool.'sqlrun']  # ours\ndirectory = 'db'\n": True,
+    '[tool]\nsqlrun.directory = "db"\n': True,
+    '[tool]\n"sqlrun" = { directory = "db" }\n': True,
+    'tool.sqlrun.directory = "db"\n[project]\nname = "a"\n': True,
+    'tool = { sqlrun = { directory = "db" } }\n': True,
+    '[[tool.sqlrun]]\ndirectory = "db"\n': True,
+    '[tool.sqlrun.extra]\nx = 1\n': True,
+    '[tool]\nx = [\n  ["a", "b"],\n]\nsqlrun.directory = "db"\n': True,
+    '[project]\ndependencies = [\n  "sqlrun>=1.0",\n  "sqlrun[extra] ; python_version >= \'3.11\'",\n]\n': False,
+    '[project]\ndependencies = ["sqlrun"]\n': False,
+    '[tool.poetry.dependencies]\nsqlrun = "^1.0"\n': False,
+    '[tool.uv.sources]\nsqlrun = { path = "../sqlrun" }\n': False,
+    '[tool.other]\nnote = "not [tool.sqlrun] at all"\n': False,
+    '[project]\nname = "app"\n': False,
+}
+
+
+@pytest.mark.parametrize("text", list(SPELLINGS))
+def test_the_cheap_look_never_misses_a_table_tomllib_finds(text: str) -> None:
+    # Before parsing pyproject.toml (tomllib costs a start ~20 ms), settings.may_hold_table looks at it line by
+    # line: it may say yes to a file without the table (tomllib then decides), never no to one with it.
+    import tomllib
+
+    from sqlrun.settings import may_hold_table
+
+    tool = tomllib.loads(text).get("tool", {})
+    assert ("sqlrun" in tool) == SPELLINGS[text]  # the table of expectations is itself right
+    if SPELLINGS[text]:
+        assert may_hold_table(text)
+    elif "[tool.sqlrun]" not in text:
+        assert not may_hold_table(text)  # a project that merely depends on sqlrun does not pay for tomllib
+
+
+def test_a_table_spelled_otherwise_is_read(db: TempDatabase, project: Path, cli) -> None:
+    (project / "pyproject.toml").write_text(f'[project]\nname = "app"\n\n[ tool ]\nsqlrun.database_url = "{db.url}"\nsqlrun.directory = "db/migrations"\n')
+    done = cli()
+    assert done.code == 0, done.text
+    assert _applied(db) == [1, 2]
+
+
+def test_a_pyproject_that_only_depends_on_sqlrun_leaves_the_search_going(project: Path, cli, tmp_path: Path) -> None:
+    (project / "pyproject.toml").write_text('[project]\nname = "app"\ndependencies = ["sqlrun>=1"]\n\n[tool.poetry.dependencies]\nsqlrun = "^1"\n')
+    db_file = tmp_path / "from_parent.db"
+    (project.parent / "sqlrun.toml").write_text(f'database_url = "sqlite:///{db_file}"\ndirectory = "project/db/migrations"\n')
+    done = cli()
+    assert done.code == 0, done.text
+    assert db_file.exists()
