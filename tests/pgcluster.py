@@ -118,7 +118,7 @@ def start_standby() -> Standby:
         if not _port_free(port):
             raise RuntimeError(f"port {port} is taken: another test server left running?")
     folder = _scratch("sqlrun-standby-")
-    prefix, pg_ctl = _as_user(), _binary("pg_ctl")
+    prefix = _as_user()
     primary, standby = folder / "primary", folder / "standby"
     subprocess.run([*prefix, _binary("initdb"), "-D", str(primary), "-U", "postgres", "--auth=trust", "--no-sync"], check=True, capture_output=True)
     _pg_start(primary, PRIMARY_PORT, folder, "-c wal_level=replica -c max_wal_senders=4")

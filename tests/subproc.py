@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping
 
 from conftest import CliResult
 from sqlrun.config import parse_url

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import sqlite3
 import subprocess
 from datetime import date, datetime, time, timedelta
 from pathlib import Path

@@ -6,14 +6,11 @@ started by the module's fixture (tests/clusters.py) on loopback ports 23061-2306
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 import uuid
 from pathlib import Path
 from typing import Iterator
 
-import pymysql
 import pytest
 
 from clusters import GaleraCluster, missing
