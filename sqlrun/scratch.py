@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from .config import DatabaseURL
+from .errors import SqlrunError
 
 TYPE_CHECKING = False
 NO_SUCH_TABLE = 1146
@@ -292,11 +293,16 @@ class CopyPool:
         deadline = time.monotonic() + timeout
         with self._cv:
             while not self._ready:
-                if self._failure is not None:
+                if isinstance(self._failure, SqlrunError):
                     raise self._failure
+                if self._failure is not None:  # the driver's error, as the cause of one that says what failed
+                    raise SqlrunError(f"could not make a copy of the test database {self._source.database}: {self._failure}") from self._failure
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimeoutError(f"no copy of the test database was ready after {timeout:.0f}s")
+                    raise SqlrunError(
+                        f"no copy of the test database {self._source.database} was ready after {timeout:.0f}s: the "
+                        "server made none; look for a session holding a lock on it, or a full disk"
+                    )
                 self._cv.wait(left)
             self._out += 1
             url = self._ready.pop(0)

@@ -213,3 +213,41 @@ def test_a_failing_migration_fails_the_fixture_with_the_scripts_message(tmp_path
     assert done.returncode == 1
     assert "002_bad.sql:2" in done.stdout
     assert "8 errors" in done.stdout
+
+
+def test_a_pool_that_cannot_copy_says_so_as_sqlruns_error(pg: TempDatabase) -> None:
+    """The server's refusal reaches the test that asks for a copy as a SqlrunError naming the template (the
+    driver's error is its cause), and close() still returns."""
+    from sqlrun.config import parse_url
+    from sqlrun.errors import SqlrunError
+    from sqlrun.scratch import CopyPool
+
+    missing = parse_url(pg.url).with_database(f"sqlrun_gone_{uuid.uuid4().hex[:8]}")
+    pool = CopyPool(missing, lambda: f"sqlrun_pool_{uuid.uuid4().hex[:8]}", budget=2)
+    try:
+        with pytest.raises(SqlrunError, match=f"could not make a copy of the test database {missing.database}: .*does not exist") as caught:
+            pool.take(timeout=30)
+        assert caught.value.__cause__ is not None and not isinstance(caught.value.__cause__, SqlrunError)
+    finally:
+        pool.close()
+
+
+def test_a_pool_that_makes_nothing_in_time_says_which_database(pg: TempDatabase) -> None:
+    import psycopg
+
+    from sqlrun.config import parse_url
+    from sqlrun.errors import SqlrunError
+    from sqlrun.scratch import CopyPool
+
+    pg.execute("CREATE TABLE items (id INTEGER PRIMARY KEY)")
+    holder = psycopg.connect(pg.url, autocommit=True)  # a session on the template: CREATE DATABASE waits, then fails
+    try:
+        pool = CopyPool(parse_url(pg.url), lambda: f"sqlrun_pool_{uuid.uuid4().hex[:8]}", budget=2)
+        try:
+            with pytest.raises(SqlrunError, match=f"test database {pg.name}"):
+                pool.take(timeout=0.05)
+        finally:
+            holder.close()
+            pool.close()
+    finally:
+        holder.close()
