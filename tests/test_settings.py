@@ -147,9 +147,13 @@ def test_a_broken_settings_file_is_exit_2_naming_the_file(project: Path, cli) ->
     assert "pyproject.toml: cannot read the settings" in done.err
 
 
-def test_a_pyproject_without_the_table_is_not_a_settings_file(project: Path, cli, tmp_path: Path) -> None:
+@pytest.mark.parametrize("pyproject", [
+    '[project]\nname = "app"\n',
+    '[project]\nname = "app"\ndependencies = ["sqlrun>=1"]\n\n[tool.poetry.dependencies]\nsqlrun = "^1"\n',  # only depends on it
+])
+def test_a_pyproject_without_the_table_is_not_a_settings_file(project: Path, cli, tmp_path: Path, pyproject: str) -> None:
     """A parent's sqlrun.toml is found when the nearer pyproject.toml has no [tool.sqlrun]."""
-    (project / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    (project / "pyproject.toml").write_text(pyproject)
     db_file = tmp_path / "from_parent.db"
     (project.parent / "sqlrun.toml").write_text(f'database_url = "sqlite:///{db_file}"\ndirectory = "project/db/migrations"\n')
     done = cli()
@@ -198,12 +202,3 @@ def test_a_table_spelled_otherwise_is_read(db: TempDatabase, project: Path, cli)
     done = cli()
     assert done.code == 0, done.text
     assert _applied(db) == [1, 2]
-
-
-def test_a_pyproject_that_only_depends_on_sqlrun_leaves_the_search_going(project: Path, cli, tmp_path: Path) -> None:
-    (project / "pyproject.toml").write_text('[project]\nname = "app"\ndependencies = ["sqlrun>=1"]\n\n[tool.poetry.dependencies]\nsqlrun = "^1"\n')
-    db_file = tmp_path / "from_parent.db"
-    (project.parent / "sqlrun.toml").write_text(f'database_url = "sqlite:///{db_file}"\ndirectory = "project/db/migrations"\n')
-    done = cli()
-    assert done.code == 0, done.text
-    assert db_file.exists()
