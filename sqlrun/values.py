@@ -4,7 +4,8 @@ Every container start runs sqlrun with nothing pending, so what that run imports
 ``dataclasses`` imports ``inspect`` (and with it ``ast``, ``dis``, ``tokenize``), then compiles six methods
 for each class it decorates: on the no-op run that was ~20 ms of CPU for the import and ~1 ms per class,
 a third of the run (docs/benchmarks.md, "Start-up"). Here a class's first instances are made by one shared
-``__init__``, its own is compiled only once it has made a few, and the other methods are shared. Modules a no-op run never imports keep ``@dataclass``.
+``__init__``, its own is compiled only once it has made a few, and the other methods are shared. Modules a
+no-op run never imports keep ``@dataclass``.
 
 To the standard library these classes are still dataclasses: ``dataclasses.fields``, ``replace``,
 ``asdict`` and ``is_dataclass`` work on them, through a ``__dataclass_fields__`` built on first use.
@@ -155,12 +156,11 @@ def _shared_init(specs: dict[str, Field], frozen: bool, post_init: bool) -> Call
     takes = f"{len(names) + 1}" if required == len(names) else f"from {required + 1} to {len(names) + 1}"
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        where = f"{type(self).__qualname__}.__init__()"
         if len(args) > len(names):
-            raise TypeError(f"{where} takes {takes} positional arguments but {len(args) + 1} were given")
+            raise _refused(self, f"takes {takes} positional arguments but {len(args) + 1} were given")
         for name, arg in zip(names, args):
             if name in kwargs:
-                raise TypeError(f"{where} got multiple values for argument {name!r}")
+                raise _refused(self, f"got multiple values for argument {name!r}")
             put(self, name, arg)
         for name in names[len(args) :]:
             spec = specs[name]
@@ -171,13 +171,18 @@ def _shared_init(specs: dict[str, Field], frozen: bool, post_init: bool) -> Call
             elif spec.default is not _MISSING:
                 put(self, name, spec.default)
             else:
-                raise TypeError(f"{where} missing 1 required positional argument: {name!r}")
+                raise _refused(self, f"missing 1 required positional argument: {name!r}")
         if kwargs:
-            raise TypeError(f"{where} got an unexpected keyword argument {next(iter(kwargs))!r}")
+            raise _refused(self, f"got an unexpected keyword argument {next(iter(kwargs))!r}")
         if post_init:
             self.__post_init__()
 
     return __init__
+
+
+def _refused(obj: Any, why: str) -> TypeError:
+    """The TypeError a compiled ``__init__`` would raise for the same call."""
+    return TypeError(f"{type(obj).__qualname__}.__init__() {why}")
 
 
 class _LazyInit:
