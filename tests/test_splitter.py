@@ -401,8 +401,8 @@ def test_sqlite_agrees_with_sqlite3_complete(pieces: list[str]) -> None:
 # --- the fast paths against the token-by-token reference ---------------------------------------------
 # The splitter has one reference implementation of each dialect's rules (the _scan token loops,
 # which the golden, server and dump tests pin down) and several shortcuts for speed: the
-# statement regexes, the MySQL block tracker over runs of tokens, the PostgreSQL "no BEGIN
-# outside quotes" check, and the SQLite trigger regexes. With every shortcut switched off the
+# statement regexes and the line lane, the MySQL block tracker over runs of tokens, the PostgreSQL
+# "no BEGIN outside quotes" check, and the SQLite trigger regexes. With every shortcut switched off the
 # result must not change.
 
 ROUTINE_FRAGMENTS = {
@@ -442,6 +442,8 @@ def reference_split(script: str, dialect: str, monkeypatch: pytest.MonkeyPatch) 
         patch.setattr(mysql.MySQLSplitter, "_scan_blocks", lambda self, start: None)
         patch.setattr(sqlite, "_TRIGGER", re.compile("(?!)"))
         patch.setattr(sqlite.SQLiteSplitter, "_compound", sqlite.SQLiteSplitter._compound_tokens)
+        for module in (mysql, postgresql, sqlite):
+            patch.setattr(module, "_line_regex", lambda: None)  # no line lane
         return run_split(script, dialect)
 
 
@@ -452,6 +454,59 @@ def test_shortcuts_agree_with_the_token_loop(dialect: str, pieces: st.DataObject
     parts = pieces.draw(st.lists(st.sampled_from(ROUTINE_FRAGMENTS[dialect] + FRAGMENTS[dialect]), max_size=30))
     script = "".join(parts)
     assert run_split(script, dialect) == reference_split(script, dialect, monkeypatch)
+
+
+# --- the line lane against the match loop ------------------------------------------------------------
+# Lines of a data script go through the line lane (engine.line_regex), which must cut exactly where the
+# statement regex would: scripts of whole lines, with statements that start a line (or not), end one (or
+# not), span lines, and lines of only comments.
+
+LINE_PIECES = {
+    "mysql": ["'a;b'", "'it''s;'", "'x\\'y'", '"q;"', "`c;`", "# c;", "-- c;", "--x", "/* c; */", "/*!40101 x */", "\\N", "\\g"],
+    "postgresql": ["'a;b'", "'it''s;'", "E'x\\'y'", "'C:\\'", '"q;"', "$$a;b$$", "$1", "a$b", "-- c;", "/* a /* b; */ */", "(;)", "U&'x'"],
+    "sqlite": ["'a;b'", "'it''s;'", "'x\\'", '"q;"', "`c;`", "[d;]", "-- c;", "/* c; */", "# c;"],
+}
+LINE_COMMON = [
+    "INSERT INTO t VALUES (1", ")", ", ", " ", "  ", "\t", "\r", "\n", "'a\nb'", "ü", "-", "/", "x", "CREATE TABLE t (a int)",
+    "begin", "end", "copy", "explain", "delimiter", "SELECT 2", "-- tail\n", "/* lead */", "/* two\nlines */",
+]
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "postgresql", "sqlite"])
+@settings(max_examples=int(os.environ.get("SQLRUN_EXAMPLES", "400")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_line_lane_cuts_as_the_match_loop(dialect: str, data: st.DataObject, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlrun.splitter import mysql, postgresql, sqlite
+
+    pieces = st.sampled_from(LINE_PIECES[dialect] + LINE_COMMON)
+    line = st.tuples(st.lists(pieces, max_size=6), st.sampled_from([";", "; -- c ; x", " ;", ";\r", "", "; ;"]))
+    lines = data.draw(st.lists(line, max_size=25))
+    script = "".join("".join(parts) + end + "\n" for parts, end in lines)
+    size = data.draw(st.integers(1, 40))
+    chunks = [script[i : i + size] for i in range(0, len(script), size)]
+    with_lane = run_split(script, dialect), run_split(script, dialect, chunks)
+    with monkeypatch.context() as patch:
+        for module in (mysql, postgresql, sqlite):
+            patch.setattr(module, "_line_regex", lambda: None)
+        assert run_split(script, dialect) == with_lane[0]
+    assert with_lane[1] == with_lane[0]
+
+
+def test_the_line_lane_takes_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lane really runs on rows (else the comparison above proves nothing), and hands over at anything else."""
+    from sqlrun.splitter.engine import Splitter
+
+    taken = []
+    real = Splitter._run_lines
+    monkeypatch.setattr(Splitter, "_run_lines", lambda self, lines, out: (real(self, lines, out), taken.append(len(out)))[0])
+    rows = "".join(f"INSERT INTO t VALUES ({i}, 'a;b'); -- row {i}\n" for i in range(5))
+    script = "-- lead\n\n" + rows + "CREATE TABLE t (\n  a int\n);\n" + rows
+    for dialect in ("mysql", "postgresql", "sqlite"):
+        taken.clear()
+        got = split(script, dialect)
+        assert [s.line for s in got] == [3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15]
+        assert {s.column for s in got} == {1} and got[5].text == "CREATE TABLE t (\n  a int\n)"
+        assert taken[0] == 5, dialect  # the first run of rows, and its lead, went through the lane
 
 
 def test_reference_switch_reaches_the_token_loop(monkeypatch: pytest.MonkeyPatch) -> None:

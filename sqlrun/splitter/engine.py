@@ -7,12 +7,13 @@ and comment-only tails are ignored; text after the last delimiter is a statement
 strings, quoted identifiers, comments and dollar quotes raise SplitError where they opened.
 
 Speed: each statement is usually matched by one precompiled regex per dialect (strings,
-comments and parenthesis groups included); anything unusual falls back to a token-by-token
-scanner with the same rules. Compound bodies have shortcuts too: a PostgreSQL routine with no
-BEGIN outside its quotes ends at its first ;, a SQLite trigger body is one regex, and MySQL
-blocks are tracked over runs of tokens that cannot matter. The token scanners are the reference:
-tests/test_splitter.py checks every shortcut against them on random scripts. Streaming keeps
-only the unconsumed tail in memory.
+comments and parenthesis groups included), and where statements start and end lines (data
+rows), a line lane takes them with less Python work each; anything unusual falls back to a
+token-by-token scanner with the same rules. Compound bodies have shortcuts too: a PostgreSQL
+routine with no BEGIN outside its quotes ends at its first ;, a SQLite trigger body is one
+regex, and MySQL blocks are tracked over runs of tokens that cannot matter. The token scanners
+are the reference: tests/test_splitter.py checks every shortcut against them on random
+scripts. Streaming keeps only the unconsumed tail in memory.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
     from typing import Iterator
 
 _GC_PAUSE_SIZE = 1 << 16  # drains of less text than this do not touch the garbage collector
+# Text the match loop takes before it pauses, at a line start, to let the line lane try again (see
+# Splitter._run): enough that scripts the lane does not fit pay for a failed try rarely, little
+# enough that the lane soon resumes after, say, a CREATE TABLE amid rows.
+_MATCH_SPAN = 4096
 MARGIN = 16  # lookahead any rule needs past a token start (longest: "\\unrestrict "); nearer the buffer end we wait for more text
 
 # Possessive quantifiers (Python 3.11+) are part of the rules, not only a speed-up: once a
@@ -60,12 +65,29 @@ class _Builder:
 # A statement's delimiter may be followed, on its line, by spaces and a line comment: the
 # statement regexes take those and the newline (all of it what the next lead would skip anyway),
 # so that the next statement's lead usually holds no newline to count.
-TRAIL = r"(?:[ \t\r]*+(?:--[^\n]*+)?\n)?+"
+TRAIL_NL = r"[ \t\r]*+(?:--[^\n]*+)?\n"
+TRAIL = "(?:" + TRAIL_NL + ")?+"
 
 
 def seq(plain: str, atoms: list[str], guard: str = "") -> str:
     """``plain (atom plain)*``: runs of ordinary characters cost one step, alternatives are tried only at specials."""
     return plain + "(?:" + guard + "(?:" + "|".join(atoms) + ")" + plain + ")*" + P
+
+
+def line_regex(first: str, body: str, lead: str, *, strip: bool) -> re.Pattern[str]:
+    """The line lane's regex (see Splitter._run_lines): from a line start, a statement or a line of lead.
+
+    A statement (group 1, without its ``;``) is ``first``, a character that is plain text in ``body``
+    and starts no keyword the match loop sends to the slow path (so there is no lead before it), then
+    the rest of ``body`` (the dialect's statement body), ``;`` and TRAIL_NL: it ends a line. A line of
+    lead is whitespace and comments (``lead``) and its newline. Anything else matches the empty
+    alternative, where the lane stops.
+
+    With ``strip`` the text must not end in whitespace (what rstrip() would remove): such a
+    statement is left to the match loop, which strips it.
+    """
+    tail = r"(?<!\s)" if strip else ""
+    return re.compile("(" + first + body + ")" + tail + ";" + TRAIL_NL + "|" + lead + r"\n|")
 
 
 class NeedMore(Exception):
@@ -87,6 +109,7 @@ class Splitter:
 
     _lead: re.Pattern[str]
     _stmt: re.Pattern[str]  # LEAD (BODY) TERMINATOR: the fast path, one match per ordinary statement
+    _lines: re.Pattern[str] | None = None  # the line lane (line_regex), where the dialect has one
     _delim = ";"
     #: keep what stands between the last token and the terminator (see the SQLite splitter)
     _keep_tail = False
@@ -201,9 +224,54 @@ class Splitter:
     # -- the scanning loop ---------------------------------------------------------------------
 
     def _run(self, out: list[Statement]) -> None:
-        """Append the statements the fast regex matches from ``pos``; stop at anything unusual."""
+        """Append the statements the fast paths take from ``pos``; stop at anything unusual.
+
+        The line lane takes what it can; the match loop takes the rest, pausing at the first line
+        start after _MATCH_SPAN characters so that the lane gets another go.
+        """
+        lines = self._lines
+        while True:
+            if lines is not None and (not self.pos or self.buf[self.pos - 1] == "\n"):
+                self._run_lines(lines, out)
+            if not self._run_matches(out):
+                return
+
+    def _run_lines(self, lines: re.Pattern[str], out: list[Statement]) -> None:
+        """The line lane: from ``pos``, a line start, take statements that start and end a line, and lines of lead.
+
+        Rows of a data script are such lines. Every statement the lane takes starts a line, so its
+        column is 1 and its line a counter: no positions to read but where the lane stops.
+        """
+        buf, pos = self.buf, self.pos
+        limit = len(buf) if self.eof else len(buf) - MARGIN
+        if pos >= limit:
+            return
+        self._advance(pos)  # the line counter stands at pos: the lane counts on from it
+        line, builder, cls, append = self._line, _Builder, Statement, out.append
+        for m in lines.finditer(buf, pos, limit):
+            text = m[1]
+            if text is None:
+                if m.end() == m.start():
+                    break  # the empty alternative: not a line the lane can take
+                line += 1  # a line of lead
+                continue
+            stmt = builder()  # as in _run_matches: a Statement without its frozen __init__
+            stmt.text = text
+            stmt.line = line
+            stmt.column = 1
+            stmt.copy_data = None
+            stmt.__class__ = cls
+            append(stmt)
+            line += text.count("\n") + 1 if "\n" in text else 1
+        # finditer ends with the empty alternative's match at the latest, so m is the one the loop broke at
+        self.pos = self._lpos = self._lstart = m.start()
+        self._line = line
+
+    def _run_matches(self, out: list[Statement]) -> bool:
+        """Append the statements the statement regex matches from ``pos``; True if it paused for the line lane."""
         buf = self.buf
         limit = len(buf) if self.eof else len(buf) - MARGIN
+        pause = self.pos + _MATCH_SPAN if self._lines is not None else len(buf)  # no end is past len(buf)
         dlen = len(self._delim)
         count, rfind, append = buf.count, buf.rfind, out.append
         builder, cls = _Builder, Statement
@@ -211,6 +279,7 @@ class Splitter:
         keep_tail = self._keep_tail
         line, lpos, lstart = self._line, self._lpos, self._lstart
         pos = self.pos
+        paused = False
         # The pattern ends in an empty alternative, so finditer never searches ahead: every
         # match starts where the previous one ended, and the empty one (group 1 unset, span
         # -1) means "not ordinary". A match ends after group 1, the delimiter and TRAIL.
@@ -247,10 +316,15 @@ class Splitter:
                 if end > e + dlen:  # TRAIL ends with the one newline it takes
                     line += 1
                     lstart = end
+                    if end > pause:  # at a line start: the lane's turn
+                        pos = lpos = end
+                        paused = True
+                        break
                 lpos = end
             pos = end
         self.pos = pos
         self._line, self._lpos, self._lstart = line, lpos, lstart
+        return paused
 
     def _slow_statement(self, out: list[Statement]) -> None:
         """Handle one statement the fast regex could not: commands, odd tokens, compound bodies."""

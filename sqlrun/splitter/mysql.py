@@ -26,10 +26,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
-from ..errors import SplitError
-from .engine import IDC, MARGIN, TRAIL, NeedMore, P, Splitter, header_tokens, seq
+from .engine import IDC, MARGIN, TRAIL, NeedMore, P, Splitter, header_tokens, line_regex, seq
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 
@@ -108,8 +108,8 @@ _TRACK = re.compile(
 )
 
 
-def _statement_regex(delim: str) -> re.Pattern[str]:
-    """The fast-path statement regex for a MySQL delimiter; the delimiter wins over any token."""
+def _statement_body(delim: str) -> str:
+    """What the fast path takes as one statement before ``delim``: the delimiter wins over any token."""
     special = set(";'\"`#/-\\") if delim == ";" else set("'\"`#/-\\")
     plain = "[^" + "".join(re.escape(c) for c in sorted(special | {delim[0]})) + "]*" + P
     atoms = [_SQ, _DQ, _BQ, r"#[^\n]*", r"--(?=\s)[^\n]*", r"-(?!-\s)", _BLOCK, r"/(?!\*" + _NOT_EXEC + ")"]
@@ -118,8 +118,22 @@ def _statement_regex(delim: str) -> re.Pattern[str]:
         guard = "(?!" + re.escape(delim) + ")"
         if delim[0] not in special:
             atoms.append(re.escape(delim[0]))
-    body = seq(plain, atoms, guard)
-    return re.compile(_LEAD.pattern + "(" + body + ")" + re.escape(delim) + TRAIL + "|")
+    return seq(plain, atoms, guard)
+
+
+def _statement_regex(delim: str) -> re.Pattern[str]:
+    """The fast-path statement regex for a MySQL delimiter."""
+    return re.compile(_LEAD.pattern + "(" + _statement_body(delim) + ")" + re.escape(delim) + TRAIL + "|")
+
+
+@functools.cache
+def _line_regex() -> re.Pattern[str]:
+    """The line lane (engine.line_regex) for the ; delimiter: the statement regex's rules."""
+    # A statement line starts with a character that is plain text in the body (so the line has no
+    # lead) and is none of the _keyword_starts, which the match loop checks against _SLOW_HEAD.
+    first = r"[^\s;'\"`#/\-\\cCbBdD]"
+    lead = r"(?:[^\S\n]+|#[^\n]*|--[^\n]*|/\*" + _NOT_EXEC + r"[^\n]*?\*/)*+"  # _LEAD, within the line
+    return line_regex(first, _statement_body(";"), lead, strip=True)
 
 
 class MySQLSplitter(Splitter):
@@ -140,6 +154,7 @@ class MySQLSplitter(Splitter):
             self._patterns[delim] = _statement_regex(delim)
         self._delim = delim
         self._stmt = self._patterns[delim]
+        self._lines = _line_regex() if delim == ";" else None  # the lane knows only the ; rules
 
     def _command(self, start: int) -> bool:
         """DELIMITER at the start of a statement (mysql.cc com_delimiter): never sent to the server."""

@@ -23,7 +23,7 @@ import functools
 import re
 
 from ..errors import SplitError
-from .engine import IDC, IDC_NO_DOLLAR, IDC_START, MARGIN, TRAIL, NeedMore, P, Splitter, Statement, seq
+from .engine import IDC, IDC_NO_DOLLAR, IDC_START, MARGIN, TRAIL, NeedMore, P, Splitter, Statement, line_regex, seq
 
 _TAG = r"(?:[" + IDC_START + "][" + IDC_NO_DOLLAR + "]*)?"
 # E'...': an E that starts a word (psqlscan.l xestart); inside, \x and '' are escapes.
@@ -85,14 +85,28 @@ def _quoted(level: int) -> list[str]:
     ]
 
 
-@functools.cache
-def _statement_regex(depth: int = 3) -> re.Pattern[str]:
-    """Statement regex: ; outside parentheses; groups nest ``depth`` deep, deeper goes to the slow path."""
+def _statement_body(depth: int = 3) -> str:
+    """What the fast path takes as one statement: ; ends it outside parentheses, which nest ``depth`` deep."""
     group = r"\(" + seq(_PLAIN, [*_atoms(1), ";"]) + r"\)"
     for level in range(2, depth + 1):
         group = r"\(" + seq(_PLAIN, [*_atoms(level), ";", group]) + r"\)"
-    body = seq(_PLAIN, [group, *_atoms(depth + 1), r"\)"])
-    return re.compile(_LEAD.pattern + "(" + body + ");" + TRAIL + "|")
+    return seq(_PLAIN, [group, *_atoms(depth + 1), r"\)"])
+
+
+@functools.cache
+def _statement_regex() -> re.Pattern[str]:
+    """Statement regex: ; outside parentheses; deeper nesting than _statement_body's goes to the slow path."""
+    return re.compile(_LEAD.pattern + "(" + _statement_body() + ");" + TRAIL + "|")
+
+
+@functools.cache
+def _line_regex() -> re.Pattern[str]:
+    """The line lane (engine.line_regex): the statement regex's rules."""
+    # A statement line starts with a character that is plain text in the body (so the line has no
+    # lead) and is none of the _keyword_starts, which the match loop checks against _SLOW_HEAD.
+    first = r"[^\s;'\"$/\-()\\cC]"
+    lead = r"(?:[^\S\n]+|--[^\n]*|/\*[^*/\n]*(?:(?:\*(?!/)|/(?!\*))[^*/\n]*)*\*/)*+"  # _LEAD, within the line
+    return line_regex(first, _statement_body(), lead, strip=True)
 
 
 class PostgreSQLSplitter(Splitter):
@@ -105,6 +119,7 @@ class PostgreSQLSplitter(Splitter):
     def __init__(self, filename: str | None) -> None:
         super().__init__(filename)
         self._stmt = _statement_regex()  # compiled on first use: keeps the import cheap
+        self._lines = _line_regex()
 
     def _needs_slow(self, start: int, end: int) -> bool:
         """CREATE FUNCTION/PROCEDURE with a BEGIN outside quotes, and COPY ... FROM stdin (data follows)."""

@@ -10,9 +10,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
-from .engine import IDC, MARGIN, TRAIL, NeedMore, P, Splitter, header_tokens, seq
+from .engine import IDC, MARGIN, TRAIL, NeedMore, P, Splitter, header_tokens, line_regex, seq
 
 _WS = "[ \\t\\n\\f\\r]"  # complete.c: only these are tkWS
 _LEAD = re.compile(r"(?:" + _WS + r"+|--[^\n]*|/\*[\s\S]*?\*/|(?<![^\n])#[^\n]*)*" + P)
@@ -37,6 +38,18 @@ _PLAIN = r"[^;'\"`\[\-/]*" + P
 _ATOMS = [_QUOTED, r"--[^\n]*", r"-(?!-)", r"/\*[\s\S]*?\*/", r"/(?!\*)"]
 _BODY = seq(_PLAIN, _ATOMS)
 _STMT = re.compile(_LEAD.pattern + "(" + _BODY + ");" + TRAIL + "|")
+
+
+@functools.cache
+def _line_regex() -> re.Pattern[str]:
+    """The line lane (engine.line_regex): _STMT's rules."""
+    # A statement line starts with a character that is plain text in _BODY (so the line has no
+    # lead) and is none of the _keyword_starts, which the match loop checks against _SLOW_HEAD.
+    first = r"[^\s;'\"`\[\-/#cCeE]"
+    lead = r"(?:[ \t\f\r]+|--[^\n]*|/\*[^\n]*?\*/|(?<![^\n])#[^\n]*)*+"  # _LEAD, within the line
+    return line_regex(first, _BODY, lead, strip=False)
+
+
 # A whole CREATE TRIGGER in one match: complete.c ends it only at ; END ; (whitespace and
 # comments allowed between), so a ; is part of the body unless END and another ; follow.
 _GAP = r"(?:" + _GAP_ITEM + r")*" + P
@@ -61,6 +74,10 @@ class SQLiteSplitter(Splitter):
     # shell sends the whitespace and comments before the ';': keep them, so that sqlite_master compares equal.
     # Sent without the ';', the text is stored the same (build.c takes it up to the last token seen).
     _keep_tail = True
+
+    def __init__(self, filename: str | None) -> None:
+        super().__init__(filename)
+        self._lines = _line_regex()  # compiled on first use: keeps the import cheap
 
     def _command(self, start: int) -> bool:
         """A shell dot-command (line starting with '.') cannot be sent to the library."""
