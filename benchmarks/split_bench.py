@@ -10,7 +10,8 @@ Times are the process's CPU time by default (--clock cpu): splitting is single-t
 shared machine wall time also counts the time spent waiting for a core. On an idle machine the two agree;
 --clock wall measures wall time.
 
-Usage: python benchmarks/split_bench.py [--mb 10] [--dialect all] [--repeat 5] [--sqlparse-mb 0.5] [--stream-mb 0] [--clock cpu]
+Usage: python benchmarks/split_bench.py [--mb 10] [--dialect all] [--repeat 5] [--sqlparse-mb 0.5] [--sqlparse-repeat 3]
+       [--stream-mb 0] [--clock cpu]   (docs/benchmarks.md uses --mb 10 --repeat 7 --sqlparse-repeat 5)
 """
 
 from __future__ import annotations
