@@ -249,6 +249,9 @@ FIRST_RUN = {
                                      "ALTER TABLE child ADD UNIQUE (email);\nCREATE TABLE other (id INTEGER PRIMARY KEY);\n"},
     "two scripts": {"001_schema.sql": "CREATE TABLE child (id INTEGER PRIMARY KEY, email VARCHAR(50), UNIQUE (email));\n",
                     "002_keys.sql": "ALTER TABLE child ADD UNIQUE (email);\nCREATE TABLE other (id INTEGER PRIMARY KEY);\n"},
+    # The key is the last statement left once the CREATE TABLE before it in its batch was tolerated on a re-run.
+    "key last": {"001_schema.sql": "CREATE TABLE child (id INTEGER PRIMARY KEY, email VARCHAR(50), UNIQUE (email));\n"
+                                   "ALTER TABLE child ADD UNIQUE (email);\n"},
 }
 
 
