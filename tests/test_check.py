@@ -101,6 +101,19 @@ def test_a_seed_table_dropped_and_made_again_loses_rows(db: TempDatabase, script
     assert "rows table seed (1 rows dropped with the table)" in result.findings[0].changes
 
 
+def test_a_column_dropped_and_added_again_is_reported_at_its_drop(db: TempDatabase, scripts) -> None:
+    # Run again, the DROP meets the column the later ADD made: its values go, and it comes back last. sqlrun
+    # cannot tell that column from the one the DROP meant, so it runs the DROP as the client would; check says so.
+    folder = scripts({
+        "001_t.sql": "CREATE TABLE t (id INTEGER NOT NULL, a INTEGER);\nALTER TABLE t ADD COLUMN c1 INTEGER;\n"
+                     "ALTER TABLE t DROP COLUMN c1;\nALTER TABLE t ADD COLUMN c1 INTEGER;\nALTER TABLE t ADD COLUMN c2 INTEGER;\n",
+    })
+    result = sqlrun.check(db.url, folder)
+    assert not result.converges
+    assert [f.location for f in result.findings] == ["001_t.sql:3", "001_t.sql:4"]
+    assert any(change.startswith("removed column c1 on t") for change in result.findings[0].changes)
+
+
 def test_the_library_returns_the_findings(db: TempDatabase, scripts) -> None:
     result = sqlrun.check(db.url, scripts(CONVERGING))
     assert result.converges and result.findings == () and result.scripts == 2
