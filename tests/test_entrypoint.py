@@ -79,7 +79,8 @@ def test_late_database_is_migrated_before_the_command_starts(server_db: TempData
         rest, _ = proc.communicate(timeout=90)
     output = "".join(seen) + rest
     assert proc.returncode == 7, output  # the command's own exit code
-    assert "waiting for the database (0s of 60s)" in output, "SQLRUN_WAIT defaults to 60"
+    # SQLRUN_WAIT defaults to 60; the first notice may say 1s on a busy machine (the first try imports the driver)
+    assert re.search(r"^waiting for the database \(\ds of 60s\)", output, re.M), output
     assert output.index("applied 002_b.sql") < output.index("started"), output
     assert f"started pid={proc.pid}\n" in output, "exec: the command replaces the shell (signals reach it)"
     assert [r[0] for r in server_db.history()] == [1, 2]
