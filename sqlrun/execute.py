@@ -709,7 +709,7 @@ def _run_batch(run: _ScriptRun, batch: list[Statement], finish: Finish | None = 
     while start < len(batch):
         part = batch[start:] if start else batch
         if start and len(part) == 1 and _looked_up(run, part[0]):
-            break  # the one statement left after a tolerated error: its table predates the run, so it is looked up too
+            break  # the one statement left after a tolerated error is looked up as a statement alone is (_looked_up)
         if len(part) > 1 and _uncovered(run, part):
             # A CREATE TABLE this batch counted on was in place (tolerated, here or in an earlier batch): the
             # table predates the run, and what the batch did not look up must be looked up, one by one.

@@ -296,7 +296,8 @@ class CopyPool:
                 if isinstance(self._failure, SqlrunError):
                     raise self._failure
                 if self._failure is not None:  # the driver's error, as the cause of one that says what failed
-                    raise SqlrunError(f"could not make a copy of the test database {self._source.database}: {self._failure}") from self._failure
+                    what = f"could not make a copy of the test database {self._source.database}"
+                    raise SqlrunError(f"{what}: {self._failure}") from self._failure
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise SqlrunError(
