@@ -71,7 +71,7 @@ def _has_table(path: str) -> bool:
     # A cheap look before parsing: most pyproject.toml files have no [tool.sqlrun] at all, and importing
     # tomllib (with typing) costs a start ~20 ms.
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8", newline="") as f:  # the text tomllib.load would decode from the bytes
             text = f.read()
     except (OSError, UnicodeDecodeError):
         return False  # not a file pip or sqlrun could read: no settings of ours
@@ -80,10 +80,16 @@ def _has_table(path: str) -> bool:
     import tomllib
 
     try:
-        tool = tomllib.loads(text).get("tool")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return True  # load() reports it, naming the file
+    _PARSED[path] = data
+    tool = data.get("tool")
     return isinstance(tool, dict) and "sqlrun" in tool
+
+
+# pyproject.toml files find() has parsed: load() takes the one it is given from here instead of reading it again.
+_PARSED: dict[str, dict[str, Any]] = {}
 
 
 def may_hold_table(text: str) -> bool:
@@ -124,19 +130,25 @@ def load(path: str | None) -> Settings:
     """Read the settings at ``path`` (None: no settings)."""
     if path is None:
         return Settings()
-    import tomllib
-
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the settings: {exc}") from None
+    data = _PARSED.pop(path, None)
+    if data is None:
+        data = _read(path)
     if not path.endswith("pyproject.toml"):
         return Settings(path, data)
     table = data.get("tool", {}).get("sqlrun", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [{TABLE}] must be a table")
     return Settings(path, table)
+
+
+def _read(path: str) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the settings: {exc}") from None
 
 
 def merge(
