@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from conftest import IN_CI, TempDatabase, make_database, server_url
+from conftest import TempDatabase, make_database, need_client, server_url
 from sqlrun.config import parse_url
 from sqlrun.dialects import Database, open_database
 from sqlrun.equivalent import Key, parse, primary_key_in_place
@@ -209,9 +208,7 @@ def client_built(database: TempDatabase, script: Path) -> None:
     else:
         url = server_url("mysql")
         command = ["mariadb", "-h", url.host or "127.0.0.1", "-P", str(url.port or 3306), "-u", url.user or "root", database.name]
-    binary = shutil.which(command[0])
-    if binary is None:
-        pytest.fail(f"{command[0]} (the official client) is not installed") if IN_CI else pytest.skip(f"{command[0]} not installed")
+    need_client(command[0])
     password = "" if database.kind == "sqlite" else server_url(database.kind).password or ""
     env = {**os.environ, "PGPASSWORD": password, "MYSQL_PWD": password}
     subprocess.run(command, stdin=script.open("rb"), check=True, capture_output=True, env=env)
